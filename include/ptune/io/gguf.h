@@ -151,6 +151,13 @@ class GgufWriter {
   void set(std::string key, Value v);
   void add_tensor(std::string name, std::vector<uint64_t> dims, GgmlType type,
                   std::vector<uint8_t> bytes);
+  // Conveniences for tests and small artifacts: values in ggml order (dims[0] contiguous),
+  // stored as F32, or rounded to F16 (round-to-nearest-even).
+  void add_tensor_f32(std::string name, std::vector<uint64_t> dims,
+                      const std::vector<float>& values);
+  void add_tensor_f16(std::string name, std::vector<uint64_t> dims,
+                      const std::vector<float>& values);
+  // Power of two; also written as the u32 key general.alignment.
   void set_alignment(uint32_t a);
   std::vector<uint8_t> to_bytes() const;
   void write(const std::string& path) const;

@@ -1,0 +1,443 @@
+// GGUF reader. Every field comes from untrusted bytes: counts are checked against the bytes
+// left before anything is allocated, and each error names the field, key or tensor and the
+// byte offset where it went wrong.
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "byte_reader.h"
+#include "mapped_file.h"
+#include "ptune/io/gguf.h"
+#include "str_format.h"
+
+namespace ptune::gguf {
+
+using detail::ByteReader;
+using detail::str_format;
+
+namespace {
+
+constexpr uint32_t kMaxArrayDepth = 8;       // arrays of arrays; real files use at most 1
+constexpr size_t kMaxTensorName = 64;        // GGML_MAX_NAME
+constexpr uint32_t kMaxDims = 4;             // GGML_MAX_DIMS
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;  // empty key, type, one-byte value
+constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, one dim
+
+bool valid_value_type(uint32_t t) {
+  return t <= static_cast<uint32_t>(ValueType::F64);
+}
+
+// Fewest bytes one value of type t can occupy; bounds an array's count by the bytes left.
+uint64_t min_value_bytes(ValueType t) {
+  switch (t) {
+    case ValueType::U8:
+    case ValueType::I8:
+    case ValueType::BOOL:
+      return 1;
+    case ValueType::U16:
+    case ValueType::I16:
+      return 2;
+    case ValueType::U32:
+    case ValueType::I32:
+    case ValueType::F32:
+      return 4;
+    case ValueType::U64:
+    case ValueType::I64:
+    case ValueType::F64:
+    case ValueType::STRING:
+      return 8;
+    case ValueType::ARRAY:
+      return 12;
+  }
+  return 1;
+}
+
+Value read_value(ByteReader& r, ValueType t, uint32_t depth) {
+  switch (t) {
+    case ValueType::U8:
+      return Value::make_uint(t, r.read<uint8_t>("u8 value"));
+    case ValueType::I8:
+      return Value::make_int(t, r.read<int8_t>("i8 value"));
+    case ValueType::U16:
+      return Value::make_uint(t, r.read<uint16_t>("u16 value"));
+    case ValueType::I16:
+      return Value::make_int(t, r.read<int16_t>("i16 value"));
+    case ValueType::U32:
+      return Value::make_uint(t, r.read<uint32_t>("u32 value"));
+    case ValueType::I32:
+      return Value::make_int(t, r.read<int32_t>("i32 value"));
+    case ValueType::U64:
+      return Value::make_uint(t, r.read<uint64_t>("u64 value"));
+    case ValueType::I64:
+      return Value::make_int(t, r.read<int64_t>("i64 value"));
+    case ValueType::F32:
+      return Value::make_float(t, r.read<float>("f32 value"));
+    case ValueType::F64:
+      return Value::make_float(t, r.read<double>("f64 value"));
+    case ValueType::BOOL:
+      return Value::make_bool(r.read<uint8_t>("bool value") != 0);
+    case ValueType::STRING:
+      return Value::make_string(r.read_string("string value"));
+    case ValueType::ARRAY:
+      break;
+  }
+  const size_t at = r.pos();
+  if (depth >= kMaxArrayDepth) {
+    throw GgufError(
+        str_format("arrays nested deeper than %u levels at byte %zu", kMaxArrayDepth, at));
+  }
+  const uint32_t raw = r.read<uint32_t>("array element type");
+  if (!valid_value_type(raw)) {
+    throw GgufError(str_format("unknown array element type %u at byte %zu", raw, at));
+  }
+  const auto elem = static_cast<ValueType>(raw);
+  const uint64_t count = r.read<uint64_t>("array count");
+  if (count > r.remaining() / min_value_bytes(elem)) {
+    throw GgufError(
+        str_format("array at byte %zu claims %llu %s elements but only %zu bytes are left", at,
+                   static_cast<unsigned long long>(count), value_type_name(elem), r.remaining()));
+  }
+  std::vector<Value> elems;
+  elems.reserve(static_cast<size_t>(count));
+  for (uint64_t i = 0; i < count; ++i) elems.push_back(read_value(r, elem, depth + 1));
+  return Value::make_array(elem, std::move(elems));
+}
+
+// Tensor names in messages are cut short: a fuzzed name can be megabytes of garbage.
+std::string printable(const std::string& s) {
+  return s.size() <= kMaxTensorName ? s : s.substr(0, kMaxTensorName) + "...";
+}
+
+}  // namespace
+
+struct GgufFile::Storage {
+  std::unique_ptr<detail::MappedFile> map;
+  std::vector<uint8_t> bytes;
+};
+
+GgufFile::GgufFile(GgufFile&&) noexcept = default;
+GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
+GgufFile::~GgufFile() = default;
+
+GgufFile GgufFile::open(const std::string& path) {
+  GgufFile f;
+  f.storage_ = std::make_unique<Storage>();
+  f.storage_->map = std::make_unique<detail::MappedFile>(path);
+  try {
+    f.parse_all(f.storage_->map->data(), f.storage_->map->size());
+  } catch (const GgufError& e) {
+    throw GgufError(path + ": " + e.what());
+  }
+  return f;
+}
+
+GgufFile GgufFile::parse(const uint8_t* bytes, size_t size) {
+  GgufFile f;
+  f.storage_ = std::make_unique<Storage>();
+  f.storage_->bytes.assign(bytes, bytes + size);
+  f.parse_all(f.storage_->bytes.data(), size);
+  return f;
+}
+
+void GgufFile::parse_all(const uint8_t* base, size_t size) {
+  ByteReader r(base, size);
+
+  // Header.
+  r.need(4, "magic");
+  if (std::memcmp(base, "GGUF", 4) != 0) {
+    throw GgufError(str_format("not a GGUF file: bad magic %02x %02x %02x %02x at byte 0", base[0],
+                               base[1], base[2], base[3]));
+  }
+  r.read<uint32_t>("magic");
+  version_ = r.read<uint32_t>("version");
+  if (version_ == 1) {
+    throw GgufError("GGUF version 1 is not supported (it uses 32-bit counts); reconvert the model");
+  }
+  if (version_ == 0x02000000u || version_ == 0x03000000u) {
+    throw GgufError("big-endian GGUF files are not supported");
+  }
+  if (version_ != 2 && version_ != 3) {
+    throw GgufError(
+        str_format("unsupported GGUF version %u at byte 4 (expected 2 or 3)", version_));
+  }
+  const uint64_t n_tensors = r.read<uint64_t>("tensor_count");
+  const uint64_t n_kv = r.read<uint64_t>("metadata_kv_count");
+  if (n_kv > r.remaining() / kMinKvBytes) {
+    throw GgufError(
+        str_format("metadata_kv_count %llu at byte 16 is impossible in the %zu bytes left",
+                   static_cast<unsigned long long>(n_kv), r.remaining()));
+  }
+  if (n_tensors > r.remaining() / kMinTensorInfoBytes) {
+    throw GgufError(str_format("tensor_count %llu at byte 8 is impossible in the %zu bytes left",
+                               static_cast<unsigned long long>(n_tensors), r.remaining()));
+  }
+
+  // Metadata.
+  kv_.reserve(static_cast<size_t>(n_kv));
+  for (uint64_t i = 0; i < n_kv; ++i) {
+    const size_t at = r.pos();
+    std::string key = r.read_string("metadata key");
+    try {
+      const size_t type_at = r.pos();
+      const uint32_t raw = r.read<uint32_t>("value type");
+      if (!valid_value_type(raw)) {
+        throw GgufError(str_format("unknown value type %u at byte %zu", raw, type_at));
+      }
+      Value v = read_value(r, static_cast<ValueType>(raw), 0);
+      if (kv_index_.count(key)) throw GgufError(str_format("duplicate key at byte %zu", at));
+      kv_index_.emplace(key, kv_.size());
+      kv_.emplace_back(std::move(key), std::move(v));
+    } catch (const GgufError& e) {
+      throw GgufError(str_format("metadata key '%s': %s", printable(key).c_str(), e.what()));
+    }
+  }
+
+  if (const Value* a = find("general.alignment")) {
+    if (a->type() != ValueType::U32) {
+      throw GgufError(
+          str_format("general.alignment must be u32, got %s", value_type_name(a->type())));
+    }
+    const uint64_t v = a->as_uint();
+    if (v == 0 || (v & (v - 1)) != 0) {
+      throw GgufError(str_format("general.alignment %llu is not a nonzero power of two",
+                                 static_cast<unsigned long long>(v)));
+    }
+    alignment_ = static_cast<uint32_t>(v);
+  }
+
+  // Tensor infos.
+  if (n_tensors > r.remaining() / kMinTensorInfoBytes) {
+    throw GgufError(str_format("tensor_count %llu is impossible in the %zu bytes left at byte %zu",
+                               static_cast<unsigned long long>(n_tensors), r.remaining(), r.pos()));
+  }
+  tensors_.reserve(static_cast<size_t>(n_tensors));
+  for (uint64_t i = 0; i < n_tensors; ++i) {
+    const size_t at = r.pos();
+    TensorInfo t;
+    t.name = r.read_string("tensor name");
+    const std::string shown = printable(t.name);
+    const char* nm = shown.c_str();
+    if (t.name.size() > kMaxTensorName) {
+      throw GgufError(str_format("tensor '%s' at byte %zu: name longer than %zu bytes", nm, at,
+                                 kMaxTensorName));
+    }
+    const uint32_t n_dims = r.read<uint32_t>("n_dims");
+    if (n_dims == 0 || n_dims > kMaxDims) {
+      throw GgufError(str_format("tensor '%s' at byte %zu: n_dims %u is outside 1..%u", nm, at,
+                                 n_dims, kMaxDims));
+    }
+    t.n_elements = 1;
+    for (uint32_t d = 0; d < n_dims; ++d) {
+      const uint64_t dim = r.read<uint64_t>("tensor dimension");
+      if (dim == 0) {
+        throw GgufError(str_format("tensor '%s' at byte %zu: dimension %u is zero", nm, at, d));
+      }
+      if (dim > static_cast<uint64_t>(INT64_MAX) / t.n_elements) {
+        throw GgufError(str_format("tensor '%s' at byte %zu: element count overflows", nm, at));
+      }
+      t.n_elements *= dim;
+      t.dims.push_back(dim);
+    }
+    const uint32_t type_id = r.read<uint32_t>("tensor type");
+    const TypeTraits* tr = type_traits(type_id);
+    if (!tr) {
+      throw GgufError(str_format("tensor '%s' at byte %zu: unknown ggml type %u", nm, at, type_id));
+    }
+    t.type = static_cast<GgmlType>(type_id);
+    if (t.dims[0] % tr->block_elems != 0) {
+      throw GgufError(
+          str_format("tensor '%s': dims[0] = %llu is not a multiple of the %s block size %u", nm,
+                     static_cast<unsigned long long>(t.dims[0]), tr->name, tr->block_elems));
+    }
+    try {
+      t.n_bytes = row_bytes(t.type, t.n_elements);
+    } catch (const GgufError& e) {
+      throw GgufError(str_format("tensor '%s': %s", nm, e.what()));
+    }
+    t.offset = r.read<uint64_t>("tensor offset");
+    if (t.offset % alignment_ != 0) {
+      throw GgufError(str_format("tensor '%s': offset %llu is not a multiple of the alignment %u",
+                                 nm, static_cast<unsigned long long>(t.offset), alignment_));
+    }
+    if (tensor_index_.count(t.name)) {
+      throw GgufError(str_format("duplicate tensor name '%s' at byte %zu", nm, at));
+    }
+    tensor_index_.emplace(t.name, tensors_.size());
+    tensors_.push_back(std::move(t));
+  }
+
+  // Tensor data: the section starts at the next multiple of the alignment.
+  const uint64_t data_start = (r.pos() + alignment_ - 1) / alignment_ * alignment_;
+  for (TensorInfo& t : tensors_) {
+    if (data_start > size || t.offset > size - data_start ||
+        t.n_bytes > size - data_start - t.offset) {
+      throw GgufError(str_format(
+          "tensor '%s': data at offset %llu (%llu bytes) runs past the end of the file (data "
+          "section at byte %llu, file %zu bytes)",
+          printable(t.name).c_str(), static_cast<unsigned long long>(t.offset),
+          static_cast<unsigned long long>(t.n_bytes), static_cast<unsigned long long>(data_start),
+          size));
+    }
+    t.data = base + data_start + t.offset;
+  }
+  // Overlapping tensors mean a corrupt table: writing one would silently change another.
+  std::vector<const TensorInfo*> by_offset;
+  by_offset.reserve(tensors_.size());
+  for (const TensorInfo& t : tensors_) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorInfo& prev = *by_offset[i - 1];
+    if (by_offset[i]->offset < prev.offset + prev.n_bytes) {
+      throw GgufError(str_format("tensors '%s' and '%s' overlap in the data section",
+                                 printable(prev.name).c_str(),
+                                 printable(by_offset[i]->name).c_str()));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookups.
+
+const Value* GgufFile::find(std::string_view key) const {
+  auto it = kv_index_.find(key);
+  return it == kv_index_.end() ? nullptr : &kv_[it->second].second;
+}
+
+namespace {
+
+const Value& require(const GgufFile& f, std::string_view key) {
+  const Value* v = f.find(key);
+  if (!v)
+    throw GgufError(
+        str_format("missing metadata key '%.*s'", static_cast<int>(key.size()), key.data()));
+  return *v;
+}
+
+// Runs an accessor, adding the key to any type/range error.
+template <typename Fn>
+auto with_key(std::string_view key, Fn fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const GgufError& e) {
+    throw GgufError(
+        str_format("metadata key '%.*s': %s", static_cast<int>(key.size()), key.data(), e.what()));
+  }
+}
+
+const std::vector<Value>& array_of(const Value& v, bool (*ok)(ValueType), const char* wanted) {
+  const std::vector<Value>& a = v.as_array();
+  if (!ok(v.array_type())) {
+    throw GgufError(str_format("expected an array of %s, got an array of %s", wanted,
+                               value_type_name(v.array_type())));
+  }
+  return a;
+}
+
+bool is_int_type(ValueType t) {
+  switch (t) {
+    case ValueType::U8:
+    case ValueType::I8:
+    case ValueType::U16:
+    case ValueType::I16:
+    case ValueType::U32:
+    case ValueType::I32:
+    case ValueType::U64:
+    case ValueType::I64:
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_number_type(ValueType t) {
+  return is_int_type(t) || t == ValueType::F32 || t == ValueType::F64;
+}
+bool is_string_type(ValueType t) {
+  return t == ValueType::STRING;
+}
+
+}  // namespace
+
+int64_t GgufFile::get_int(std::string_view key) const {
+  const Value& v = require(*this, key);
+  return with_key(key, [&] { return v.as_int(); });
+}
+
+int64_t GgufFile::get_int(std::string_view key, int64_t def) const {
+  const Value* v = find(key);
+  return v ? with_key(key, [&] { return v->as_int(); }) : def;
+}
+
+double GgufFile::get_float(std::string_view key) const {
+  const Value& v = require(*this, key);
+  return with_key(key, [&] { return v.as_float(); });
+}
+
+double GgufFile::get_float(std::string_view key, double def) const {
+  const Value* v = find(key);
+  return v ? with_key(key, [&] { return v->as_float(); }) : def;
+}
+
+bool GgufFile::get_bool(std::string_view key, bool def) const {
+  const Value* v = find(key);
+  return v ? with_key(key, [&] { return v->as_bool(); }) : def;
+}
+
+std::string GgufFile::get_string(std::string_view key) const {
+  const Value& v = require(*this, key);
+  return with_key(key, [&] { return v.as_string(); });
+}
+
+std::string GgufFile::get_string(std::string_view key, const std::string& def) const {
+  const Value* v = find(key);
+  return v ? with_key(key, [&] { return v->as_string(); }) : def;
+}
+
+std::vector<std::string> GgufFile::get_string_array(std::string_view key) const {
+  const Value& v = require(*this, key);
+  return with_key(key, [&] {
+    std::vector<std::string> out;
+    for (const Value& e : array_of(v, is_string_type, "string")) {
+      out.push_back(e.as_string());
+    }
+    return out;
+  });
+}
+
+std::vector<int64_t> GgufFile::get_int_array(std::string_view key) const {
+  const Value& v = require(*this, key);
+  return with_key(key, [&] {
+    std::vector<int64_t> out;
+    for (const Value& e : array_of(v, is_int_type, "integers")) {
+      out.push_back(e.as_int());
+    }
+    return out;
+  });
+}
+
+std::vector<double> GgufFile::get_float_array(std::string_view key) const {
+  const Value& v = require(*this, key);
+  return with_key(key, [&] {
+    std::vector<double> out;
+    for (const Value& e : array_of(v, is_number_type, "numbers")) {
+      out.push_back(e.as_float());
+    }
+    return out;
+  });
+}
+
+const TensorInfo* GgufFile::find_tensor(std::string_view name) const {
+  auto it = tensor_index_.find(name);
+  return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
+}
+
+const TensorInfo& GgufFile::tensor(std::string_view name) const {
+  const TensorInfo* t = find_tensor(name);
+  if (!t) {
+    throw GgufError(
+        str_format("missing tensor '%.*s'", static_cast<int>(name.size()), name.data()));
+  }
+  return *t;
+}
+
+}  // namespace ptune::gguf

@@ -31,8 +31,8 @@ enum class TokenType : int32_t {
 
 // Everything the tokenizer needs, independent of where it came from.
 struct VocabSpec {
-  std::string model = "gpt2";    // tokenizer.ggml.model
-  std::string pre = "default";   // tokenizer.ggml.pre
+  std::string model = "gpt2";   // tokenizer.ggml.model
+  std::string pre = "default";  // tokenizer.ggml.pre
   std::vector<std::string> tokens;
   std::vector<TokenType> token_types;  // empty = all Normal
   std::vector<std::string> merges;     // "a b" pairs, highest priority first

@@ -8,8 +8,7 @@
 namespace ptune::tokenizer_detail {
 
 BpeModel::BpeModel(const std::unordered_map<std::string, int32_t>& byte_level_vocab,
-                   const std::vector<std::string>& merges, int32_t unk_id)
-    : unk_id_(unk_id) {
+                   const std::vector<std::string>& merges) {
   for (int b = 0; b < 256; ++b) {
     const auto it = byte_level_vocab.find(byte_to_unicode(static_cast<uint8_t>(b)));
     byte_token_[b] = it == byte_level_vocab.end() ? -1 : it->second;
@@ -106,11 +105,7 @@ void BpeModel::merge_word(std::string_view bytes, std::vector<int32_t>* out) con
     push_pair(c.pos);
   }
   for (int32_t i = n > 0 ? 0 : -1; i >= 0; i = sym[i].next) {
-    if (sym[i].id >= 0) {
-      out->push_back(sym[i].id);
-    } else if (unk_id_ >= 0) {
-      out->push_back(unk_id_);
-    }
+    if (sym[i].id >= 0) out->push_back(sym[i].id);
   }
 }
 

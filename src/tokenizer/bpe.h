@@ -20,10 +20,13 @@ class BpeModel {
   // `byte_level_vocab` maps the byte-level spelling of each token to its id; `merges` are
   // "left right" in priority order. Throws std::invalid_argument naming the first bad merge.
   BpeModel(const std::unordered_map<std::string, int32_t>& byte_level_vocab,
-           const std::vector<std::string>& merges, int32_t unk_id);
+           const std::vector<std::string>& merges);
 
   // Appends the ids for the raw bytes of one pre-token. A byte whose single-byte token is
-  // missing from the vocabulary becomes unk_id, or is dropped when there is none (as HF does).
+  // missing from the vocabulary is dropped, as HF's BPE does without an unk token (SmolLM2
+  // lacks 21 of the 256, e.g. 0x04 and 0x1D; its GGUF names an unknown id, but transformers
+  // builds the model without one, and mapping a stray control byte to <|endoftext|> would be
+  // worse than losing it).
   void encode(std::string_view bytes, std::vector<int32_t>* out) const;
 
  private:
@@ -39,7 +42,6 @@ class BpeModel {
 
   std::array<int32_t, 256> byte_token_{};  // -1 where the vocabulary lacks the byte
   std::unordered_map<uint64_t, Merge> merges_;
-  int32_t unk_id_ = -1;
 
   // Pre-token -> ids. Bounded: cleared when full, which keeps memory flat on adversarial input.
   static constexpr size_t kCacheLimit = 1 << 16;

@@ -78,7 +78,7 @@ struct Tokenizer::Impl {
   std::unordered_set<int32_t> end_of_generation;
 
   Impl(VocabSpec s, PreTokenizer p, const std::unordered_map<std::string, int32_t>& byte_vocab)
-      : spec(std::move(s)), pre(std::move(p)), bpe(byte_vocab, spec.merges, spec.unk_id) {}
+      : spec(std::move(s)), pre(std::move(p)), bpe(byte_vocab, spec.merges) {}
 
   TokenType type(int32_t id) const {
     return spec.token_types.empty() ? TokenType::Normal : spec.token_types[id];

@@ -132,6 +132,16 @@ TEST(Tokenizer, ArbitraryBytesRoundTrip) {
   EXPECT_TRUE(tok.encode("").empty());
 }
 
+TEST(Tokenizer, BytesMissingFromTheVocabularyAreDropped) {
+  VocabSpec spec = byte_vocab({{"<unk>", TokenType::Unknown}});
+  spec.tokens[0x1D] = "<unused>";  // the byte-level spelling of 0x1D is gone
+  spec.unk_id = 256;
+  Tokenizer tok(spec);
+  EXPECT_EQ(tok.encode("a\x1D"
+                       "b"),
+            (Ids{kA, kB}));
+}
+
 TEST(Tokenizer, RejectsUnsupportedModel) {
   VocabSpec spec = byte_vocab();
   spec.model = "llama";

@@ -1,1 +1,26 @@
-int main() { return 0; }
+// ptune command-line entry point: each subcommand lives in its own cmd_*.cpp.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "cli/common.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ptune: tune prompts for frozen language models"};
+  app.require_subcommand(1);
+  ptune::cli::register_info(app);
+  ptune::cli::register_tokenize(app);
+  ptune::cli::register_logits(app);
+  ptune::cli::register_generate(app);
+  ptune::cli::register_chat(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "ptune: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,32 @@
+// Chat formatting from the GGUF `tokenizer.chat_template`.
+//
+// We do not run Jinja. We recognise the ChatML family (templates that emit
+// "<|im_start|>{role}\n{content}<|im_end|>\n") and reproduce it, including a default system
+// message when the template inserts one (SmolLM2 does). Other templates are rejected with a
+// clear error instead of being formatted wrongly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ptune {
+
+struct ChatMessage {
+  std::string role;  // system | user | assistant
+  std::string content;
+};
+
+class ChatTemplate {
+ public:
+  // Throws std::invalid_argument when the template is empty or not ChatML-style.
+  explicit ChatTemplate(const std::string& jinja_source);
+
+  // The prompt text; with add_generation_prompt, ends with "<|im_start|>assistant\n".
+  std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  const std::string& default_system() const { return default_system_; }
+
+ private:
+  std::string default_system_;  // empty when the template adds none
+};
+
+}  // namespace ptune

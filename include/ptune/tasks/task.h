@@ -1,0 +1,145 @@
+// Task definition: what to evaluate and how to prompt for it, read from a JSON task file
+// (reference: docs/task-file.md).
+//
+// Intended flow of the eval loop (model-dependent parts live in ptune_core):
+//
+//   TaskSpec task = load_task("examples/sentiment/task.json");          // validated, paths resolved
+//   TaskData data = load_task_data(task);                               // splits + LoadReport
+//   const auto& eval = take_first(data.split("test"), limit);           // --split, --limit
+//   PromptBuilder prompts(task, template_name);                         // --template
+//   for (const Example& ex : eval) {
+//     auto demos = select_demos(data.split(task.few_shot.split), task.few_shot, ex,
+//                               prompts.label_field(), index_of_ex);      // --shots overrides k
+//     RenderedPrompt prompt = prompts.render(ex, demos);                // text + soft segments
+//     // classification / multiple choice: score every prompts.candidates(ex) continuation
+//     //   (sum or mean log-prob per task.scoring; a label scores the max over its words;
+//     //   optional calibration prompts from prompts.render_content_free(...));
+//     //   gold = prompts.gold_index(ex)
+//     // generation / qa: decode with task.generation, references = prompts.references(ex)
+//   }
+//   metrics (metrics.h): classification_report / exact_match / corpus_bleu / ... and
+//   bootstrap_ci for each headline metric -> summary JSON.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ptune/tasks/dataset.h"
+#include "ptune/tasks/splits.h"
+
+namespace ptune::tasks {
+
+enum class TaskType { Classification, MultipleChoice, Generation, QA };
+enum class PromptFormat { Completion, Chat };  // chat: the model layer applies its chat template
+enum class DemoSelection { Fixed, Random, Stratified };
+enum class ScoreNormalization { Sum, Mean };  // Mean = log-prob divided by continuation tokens
+
+const char* to_string(TaskType t);
+const char* to_string(PromptFormat f);
+const char* to_string(DemoSelection s);
+const char* to_string(ScoreNormalization n);
+
+struct LabelSpec {
+  std::string name;                // value in the data's label field
+  std::vector<std::string> words;  // verbalizer words, first = the one shown in demos
+};
+
+struct DataSpec {
+  std::map<std::string, std::string> split_files;  // "train"/"dev"/"test" -> resolved path
+  std::string file;                                // one file to split (instead of split_files)
+  SplitFractions fractions;
+  uint64_t split_seed = 0;
+  bool stratify = true;  // stratify the split by label (classification tasks)
+  FileFormat format = FileFormat::Auto;
+  FieldMapping fields;  // task field -> file column / key; empty = identity
+  bool skip_bad = false;
+};
+
+struct FewShotSpec {
+  size_t k = 0;
+  DemoSelection selection = DemoSelection::Stratified;
+  uint64_t seed = 0;
+  std::vector<size_t> indices;  // Fixed: positions in the demo split
+  std::string split = "train";  // where demos come from
+  bool resample = false;        // new demos per query (seed mixed with the query index)
+  std::string demo_template;    // renders one demo; may use {target}
+  std::string separator = "\n\n";  // after each demo
+};
+
+struct ScoringSpec {
+  ScoreNormalization normalize = ScoreNormalization::Sum;
+  bool calibration = false;  // contextual calibration (Zhao et al. 2021)
+  std::vector<std::string> calibration_inputs = {"N/A", "", "[MASK]"};
+  // Prepended to every verbalizer word to form the scored continuation. Default " " for
+  // completion prompts ("Sentiment:" + " positive", one BPE token) and "" for chat.
+  std::string label_prefix;
+};
+
+struct GenerationSpec {
+  int max_tokens = 64;
+  std::vector<std::string> stop = {"\n"};
+  double temperature = 0.0;  // 0 = greedy
+  double top_p = 1.0;
+  int top_k = 0;  // 0 = off
+};
+
+struct JudgeSpec {
+  std::string prompt;  // empty = no rubric metric; uses {input}, {prediction}, {reference}
+  std::string criterion = "relevance";
+  int min_score = 1;
+  int max_score = 5;
+};
+
+struct TaskSpec {
+  std::string name;
+  std::string description;
+  std::string path;  // the task file (for messages); empty for tasks built in code
+  TaskType type = TaskType::Classification;
+  PromptFormat format = PromptFormat::Completion;
+  std::string system;  // system message for chat formatting
+  std::string instruction;
+  std::map<std::string, std::string> templates;  // name -> source; "default" always present
+  std::vector<LabelSpec> labels;                 // classification only, in file order
+  std::vector<std::string> metrics;
+  DataSpec data;
+  FewShotSpec few_shot;
+  ScoringSpec scoring;
+  GenerationSpec generation;
+  JudgeSpec judge;
+
+  // The field holding the gold output: "label" (classification, multiple choice), "answer"
+  // (qa) or "reference" (generation).
+  std::string target_field() const;
+  // Cross-field checks (templates parse, fields known, metrics fit the type, few-shot settings
+  // consistent). Throws TaskFileError naming the key.
+  void validate() const;
+};
+
+// Metric names a task file may list, and the defaults per task type.
+const std::vector<std::string>& known_metrics();
+std::vector<std::string> default_metrics(TaskType type);
+
+// Reads and validates a task file; relative data paths resolve against its folder.
+// Throws TaskFileError (file + key) or TemplateError.
+TaskSpec load_task(const std::string& path);
+// Same from JSON text; `source` names it in errors, `base_dir` resolves relative paths.
+TaskSpec parse_task(std::string_view json_text, const std::string& source,
+                    const std::string& base_dir);
+
+struct TaskData {
+  std::vector<Example> train, dev, test;
+  LoadReport report;
+  // "train", "dev" or "test"; throws std::invalid_argument for other names.
+  const std::vector<Example>& split(const std::string& name) const;
+};
+
+// Loads the split files (or splits the single file) and checks every row has the fields the
+// default and demo templates read, a gold value, and (classification) a known label. Bad rows
+// throw DataError, or with data.skip_bad are skipped and counted in report.
+TaskData load_task_data(const TaskSpec& task);
+
+}  // namespace ptune::tasks

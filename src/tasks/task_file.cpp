@@ -1,0 +1,245 @@
+// Task file (JSON) -> TaskSpec. Key reference: docs/task-file.md.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "json_reader.h"
+#include "ptune/tasks/errors.h"
+#include "ptune/tasks/task.h"
+
+namespace ptune::tasks {
+namespace {
+
+using detail::JsonReader;
+using detail::ordered_json;
+
+template <typename Enum>
+Enum parse_enum(const JsonReader& r, const std::string& key, Enum fallback,
+                const std::vector<std::pair<const char*, Enum>>& names) {
+  if (!r.has(key)) return fallback;
+  const std::string v = r.str(key);
+  std::string list;
+  for (const auto& [name, value] : names) {
+    if (v == name) return value;
+    list += (list.empty() ? "" : ", ") + std::string(name);
+  }
+  r.fail(key, "unknown value '" + v + "' (expected one of: " + list + ")");
+}
+
+std::string resolve(const std::string& base_dir, const std::string& p) {
+  namespace fs = std::filesystem;
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+FieldSource parse_field_source(const JsonReader& fields, const std::string& key) {
+  const ordered_json& v = *fields.find(key);
+  if (v.is_string() || v.is_array()) return {fields.strings(key, {}), false};
+  const JsonReader obj = fields.object(key, {"from", "optional"});
+  if (!obj.has("from")) obj.fail("from", "missing: name the source column or key");
+  return {obj.strings("from", {}), obj.boolean("optional", false)};
+}
+
+DataSpec parse_data(const JsonReader& root, const std::string& base_dir) {
+  const JsonReader r =
+      root.object("data", {"train", "dev", "test", "file", "split", "format", "fields", "skip_bad"});
+  DataSpec d;
+  for (const char* split : {"train", "dev", "test"}) {
+    if (r.has(split)) d.split_files[split] = resolve(base_dir, r.str(split));
+  }
+  d.file = resolve(base_dir, r.str("file"));
+  if (d.file.empty() && d.split_files.empty()) {
+    r.fail("", "give split files (train/dev/test) or one \"file\" to split");
+  }
+  if (!d.file.empty() && !d.split_files.empty()) {
+    r.fail("file", "give either split files (train/dev/test) or one file to split, not both");
+  }
+  const JsonReader s = r.object("split", {"train", "dev", "test", "seed", "stratify"});
+  if (r.has("split") && d.file.empty()) r.fail("split", "only applies with \"file\"");
+  d.fractions = {s.number("train", 0.8), s.number("dev", 0.1), s.number("test", 0.1)};
+  try {
+    d.fractions.validate();
+  } catch (const std::invalid_argument& e) {
+    r.fail("split", e.what());
+  }
+  d.split_seed = static_cast<uint64_t>(s.integer("seed", 0, 0, INT64_MAX));
+  d.stratify = s.boolean("stratify", true);
+  try {
+    d.format = parse_file_format(r.str("format", "auto"));
+  } catch (const std::invalid_argument& e) {
+    r.fail("format", e.what());
+  }
+  if (const auto* f = r.find("fields")) {
+    std::set<std::string> keys;
+    if (f->is_object()) {
+      for (const auto& [k, v] : f->items()) keys.insert(k);
+    }
+    const JsonReader fields = r.object("fields", keys);
+    for (const auto& k : keys) d.fields[k] = parse_field_source(fields, k);
+  }
+  d.skip_bad = r.boolean("skip_bad", false);
+  return d;
+}
+
+std::vector<LabelSpec> parse_labels(const JsonReader& root) {
+  std::vector<LabelSpec> labels;
+  const auto* v = root.find("labels");
+  if (!v) return labels;
+  std::set<std::string> keys;
+  if (v->is_object()) {
+    for (const auto& [k, w] : v->items()) keys.insert(k);
+  }
+  const JsonReader r = root.object("labels", keys);
+  for (const auto& [name, words] : v->items()) {  // ordered_json keeps the file's label order
+    LabelSpec l{name, r.strings(name, {})};
+    if (l.words.empty()) r.fail(name, "a label needs at least one verbalizer word");
+    for (const auto& w : l.words) {
+      if (w.empty()) r.fail(name, "verbalizer words must not be empty");
+    }
+    labels.push_back(std::move(l));
+  }
+  return labels;
+}
+
+FewShotSpec parse_few_shot(const JsonReader& root, TaskType type) {
+  const JsonReader r = root.object("few_shot", {"k", "selection", "seed", "indices", "split",
+                                                "resample", "template", "separator"});
+  FewShotSpec f;
+  f.k = static_cast<size_t>(r.integer("k", 0, 0, 1000));
+  // Stratifying needs labels; generation and QA demos are drawn at random by default.
+  const bool labelled = type == TaskType::Classification || type == TaskType::MultipleChoice;
+  f.selection = parse_enum<DemoSelection>(r, "selection",
+                                          labelled ? DemoSelection::Stratified : DemoSelection::Random,
+                                          {{"fixed", DemoSelection::Fixed},
+                                           {"random", DemoSelection::Random},
+                                           {"stratified", DemoSelection::Stratified}});
+  f.seed = static_cast<uint64_t>(r.integer("seed", 0, 0, INT64_MAX));
+  if (const auto* idx = r.find("indices")) {
+    if (!idx->is_array()) r.fail("indices", "expected a list of example positions");
+    for (const auto& i : *idx) {
+      if (!i.is_number_unsigned()) r.fail("indices", "positions are integers >= 0");
+      f.indices.push_back(i.get<size_t>());
+    }
+  }
+  if (f.selection == DemoSelection::Fixed && !r.has("k")) f.k = f.indices.size();
+  f.split = r.str("split", "train");
+  if (f.split != "train" && f.split != "dev" && f.split != "test") {
+    r.fail("split", "expected train, dev or test");
+  }
+  f.resample = r.boolean("resample", false);
+  f.demo_template = r.str("template");
+  f.separator = r.str("separator", "\n\n");
+  return f;
+}
+
+ScoringSpec parse_scoring(const JsonReader& root, PromptFormat format) {
+  const JsonReader r = root.object(
+      "scoring", {"normalize", "calibration", "calibration_inputs", "label_prefix"});
+  ScoringSpec s;
+  s.normalize = parse_enum<ScoreNormalization>(
+      r, "normalize", ScoreNormalization::Sum,
+      {{"sum", ScoreNormalization::Sum}, {"mean", ScoreNormalization::Mean}});
+  s.calibration = r.boolean("calibration", false);
+  s.calibration_inputs = r.strings("calibration_inputs", s.calibration_inputs);
+  s.label_prefix = r.str("label_prefix", format == PromptFormat::Chat ? "" : " ");
+  return s;
+}
+
+GenerationSpec parse_generation(const JsonReader& root) {
+  const JsonReader r =
+      root.object("generation", {"max_tokens", "stop", "temperature", "top_p", "top_k"});
+  GenerationSpec g;
+  g.max_tokens = static_cast<int>(r.integer("max_tokens", g.max_tokens, 1, 1 << 20));
+  g.stop = r.strings("stop", g.stop);
+  g.temperature = r.number("temperature", g.temperature);
+  g.top_p = r.number("top_p", g.top_p);
+  g.top_k = static_cast<int>(r.integer("top_k", 0, 0, 1 << 20));
+  if (g.temperature < 0) r.fail("temperature", "must be >= 0");
+  if (g.top_p <= 0 || g.top_p > 1) r.fail("top_p", "must be in (0, 1]");
+  return g;
+}
+
+JudgeSpec parse_judge(const JsonReader& root) {
+  const JsonReader r = root.object("judge", {"prompt", "criterion", "min_score", "max_score"});
+  JudgeSpec j;
+  j.prompt = r.str("prompt");
+  j.criterion = r.str("criterion", j.criterion);
+  j.min_score = static_cast<int>(r.integer("min_score", 1, 0, 100));
+  j.max_score = static_cast<int>(r.integer("max_score", 5, 1, 100));
+  if (j.max_score <= j.min_score) r.fail("max_score", "must be greater than min_score");
+  if (root.has("judge") && j.prompt.empty()) r.fail("prompt", "the judge needs a prompt");
+  return j;
+}
+
+}  // namespace
+
+TaskSpec parse_task(std::string_view json_text, const std::string& source,
+                    const std::string& base_dir) {
+  ordered_json doc;
+  try {
+    doc = ordered_json::parse(json_text);
+  } catch (const ordered_json::parse_error& e) {
+    // Line/column help more than nlohmann's byte offset in a hand-edited file.
+    const size_t byte = std::min<size_t>(e.byte, json_text.size());
+    const size_t line = 1 + std::count(json_text.begin(), json_text.begin() + byte, '\n');
+    throw TaskFileError(source, "",
+                        "invalid JSON near line " + std::to_string(line) + ": " + e.what());
+  }
+  const JsonReader r(doc, "", source,
+                     {"name", "description", "type", "format", "system", "instruction",
+                      "template", "templates", "labels", "metrics", "data", "few_shot",
+                      "scoring", "generation", "judge"});
+  TaskSpec t;
+  t.path = source;
+  t.name = r.str("name");
+  if (t.name.empty()) {
+    // Unnamed tasks take their folder's name (examples/sentiment/task.json -> "sentiment").
+    t.name = std::filesystem::absolute(base_dir).lexically_normal().filename().string();
+  }
+  t.description = r.str("description");
+  if (!r.has("type")) r.fail("type", "missing (classification, multiple_choice, generation, qa)");
+  t.type = parse_enum<TaskType>(r, "type", TaskType::Classification,
+                                {{"classification", TaskType::Classification},
+                                 {"multiple_choice", TaskType::MultipleChoice},
+                                 {"generation", TaskType::Generation},
+                                 {"qa", TaskType::QA}});
+  t.format = parse_enum<PromptFormat>(
+      r, "format", PromptFormat::Completion,
+      {{"completion", PromptFormat::Completion}, {"chat", PromptFormat::Chat}});
+  t.system = r.str("system");
+  t.instruction = r.str("instruction");
+  if (!r.has("template")) r.fail("template", "missing: every task needs a default template");
+  t.templates["default"] = r.str("template");
+  if (const auto* named = r.find("templates")) {
+    std::set<std::string> keys;
+    if (named->is_object()) {
+      for (const auto& [k, v] : named->items()) keys.insert(k);
+    }
+    const JsonReader tr = r.object("templates", keys);
+    for (const auto& k : keys) {
+      if (k == "default") tr.fail(k, "\"default\" is the top-level \"template\"");
+      t.templates[k] = tr.str(k);
+    }
+  }
+  t.labels = parse_labels(r);
+  t.metrics = r.strings("metrics", default_metrics(t.type));
+  t.data = parse_data(r, base_dir);
+  t.few_shot = parse_few_shot(r, t.type);
+  t.scoring = parse_scoring(r, t.format);
+  t.generation = parse_generation(r);
+  t.judge = parse_judge(r);
+  t.validate();
+  return t;
+}
+
+TaskSpec load_task(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw TaskFileError(path, "", "cannot open the task file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return parse_task(ss.str(), path, base.empty() ? "." : base);
+}
+
+}  // namespace ptune::tasks

@@ -150,7 +150,11 @@ Template Template::parse(const std::string& source, const std::string& name) {
     // A placeholder: name characters up to '}' (':' allowed for soft slots).
     size_t j = i + 1;
     while (j < source.size() && (is_name_char(source[j]) || source[j] == ':')) ++j;
-    if (j >= source.size()) {
+    // No '}' on the rest of the line: report the opening brace, which is what needs fixing.
+    const size_t line_end = source.find('\n', i);
+    const size_t close = source.find('}', i);
+    if (j >= source.size() || close == std::string::npos ||
+        (line_end != std::string::npos && close > line_end)) {
       throw TemplateError(name, source, i, "unclosed '{' (write {{ for a literal brace)");
     }
     if (source[j] != '}') {

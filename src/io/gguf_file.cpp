@@ -17,10 +17,14 @@ using detail::str_format;
 
 namespace {
 
-constexpr uint32_t kMaxArrayDepth = 8;       // arrays of arrays; real files use at most 1
-constexpr size_t kMaxTensorName = 64;        // GGML_MAX_NAME
-constexpr uint32_t kMaxDims = 4;             // GGML_MAX_DIMS
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;  // empty key, type, one-byte value
+constexpr uint32_t kMaxArrayDepth = 8;  // arrays of arrays; real files use at most 1
+constexpr size_t kMaxTensorName = 64;   // GGML_MAX_NAME
+constexpr uint32_t kMaxDims = 4;        // GGML_MAX_DIMS
+// Array elements across all metadata. Each parsed value costs ~80 bytes of memory however small
+// it is on disk, so this caps what a hostile file can make us allocate (~1.3 GB); real
+// vocabularies hold well under a million entries.
+constexpr uint64_t kMaxMetadataValues = uint64_t{1} << 24;
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                  // empty key, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, one dim
 
 bool valid_value_type(uint32_t t) {
@@ -52,7 +56,7 @@ uint64_t min_value_bytes(ValueType t) {
   return 1;
 }
 
-Value read_value(ByteReader& r, ValueType t, uint32_t depth) {
+Value read_value(ByteReader& r, ValueType t, uint32_t depth, uint64_t* budget) {
   switch (t) {
     case ValueType::U8:
       return Value::make_uint(t, r.read<uint8_t>("u8 value"));
@@ -97,9 +101,14 @@ Value read_value(ByteReader& r, ValueType t, uint32_t depth) {
         str_format("array at byte %zu claims %llu %s elements but only %zu bytes are left", at,
                    static_cast<unsigned long long>(count), value_type_name(elem), r.remaining()));
   }
+  if (count > *budget) {
+    throw GgufError(str_format("array at byte %zu: metadata holds more than %llu array elements",
+                               at, static_cast<unsigned long long>(kMaxMetadataValues)));
+  }
+  *budget -= count;
   std::vector<Value> elems;
   elems.reserve(static_cast<size_t>(count));
-  for (uint64_t i = 0; i < count; ++i) elems.push_back(read_value(r, elem, depth + 1));
+  for (uint64_t i = 0; i < count; ++i) elems.push_back(read_value(r, elem, depth + 1, budget));
   return Value::make_array(elem, std::move(elems));
 }
 
@@ -174,6 +183,7 @@ void GgufFile::parse_all(const uint8_t* base, size_t size) {
 
   // Metadata.
   kv_.reserve(static_cast<size_t>(n_kv));
+  uint64_t budget = kMaxMetadataValues;
   for (uint64_t i = 0; i < n_kv; ++i) {
     const size_t at = r.pos();
     std::string key = r.read_string("metadata key");
@@ -183,7 +193,7 @@ void GgufFile::parse_all(const uint8_t* base, size_t size) {
       if (!valid_value_type(raw)) {
         throw GgufError(str_format("unknown value type %u at byte %zu", raw, type_at));
       }
-      Value v = read_value(r, static_cast<ValueType>(raw), 0);
+      Value v = read_value(r, static_cast<ValueType>(raw), 0, &budget);
       if (kv_index_.count(key)) throw GgufError(str_format("duplicate key at byte %zu", at));
       kv_index_.emplace(key, kv_.size());
       kv_.emplace_back(std::move(key), std::move(v));

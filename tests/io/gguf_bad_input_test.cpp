@@ -165,6 +165,18 @@ TEST(GgufBadInput, ArrayCountPastEnd) {
   EXPECT_THAT(error_of(b), HasSubstr("claims 2305843009213693952 i32 elements"));
 }
 
+TEST(GgufBadInput, TooManyArrayElements) {
+  // 2^24 + 1 one-byte elements: the bytes are there, but parsing them would cost ~1.3 GB.
+  GgufWriter w;
+  w.set("big", Value::make_array(ValueType::U8, {}));
+  Bytes b = w.to_bytes();
+  const uint64_t n = (uint64_t{1} << 24) + 1;
+  poke<uint64_t>(b, key_value_at(b, "big") + 4, n);
+  b.resize(b.size() + n, 0);
+  EXPECT_THAT(error_of(b), HasSubstr("metadata key 'big': array at byte"));
+  EXPECT_THAT(error_of(b), HasSubstr("more than 16777216 array elements"));
+}
+
 TEST(GgufBadInput, UnknownValueTypes) {
   Bytes b = good_file();
   poke<uint32_t>(b, key_type_at(b, "key.alpha"), 13);

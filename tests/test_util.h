@@ -14,8 +14,30 @@ std::string data_path(const std::string& relative);
 //   std::string model;
 //   if (!ptune::test::default_model(&model)) GTEST_SKIP() << "default model missing";
 bool default_model(std::string* path);
+// The path default_model() checks, without skipping or failing (for suite set-up).
+std::string default_model_path();
 
 // Reads a whole file; throws std::runtime_error when it cannot.
 std::string read_file(const std::string& path);
+
+}  // namespace ptune::test
+
+namespace ptune::test {
+
+// A tiny random llama-architecture GGUF (F32 weights and the llama.* keys; no tokenizer), for
+// model tests that need no real model.
+struct TinyLlama {
+  int n_vocab = 64;
+  int n_embd = 32;
+  int n_layer = 2;
+  int n_head = 4;
+  int n_head_kv = 2;
+  int n_ff = 48;
+  float rope_theta = 10000.0f;
+  bool tied = true;
+  unsigned seed = 1;
+};
+// Writes the model to a temporary file and returns its path.
+std::string write_tiny_llama(const TinyLlama& spec);
 
 }  // namespace ptune::test

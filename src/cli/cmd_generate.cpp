@@ -67,8 +67,10 @@ void register_generate(CLI::App& app) {
     if (!as_json) stream = [](const std::string& s) { std::cout << s << std::flush; };
     GenerateResult r = generate(*l.model, *l.tokenizer, ids, gen, stream);
     if (as_json) {
-      nlohmann::json j = {{"prompt_tokens", r.prompt_tokens}, {"tokens", r.tokens},
-                          {"text", r.text},                   {"finish_reason", r.finish_reason},
+      nlohmann::json j = {{"prompt_tokens", r.prompt_tokens},
+                          {"tokens", r.tokens},
+                          {"text", r.text},
+                          {"finish_reason", r.finish_reason},
                           {"prefill_seconds", r.prefill_seconds},
                           {"decode_seconds", r.decode_seconds}};
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

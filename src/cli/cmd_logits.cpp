@@ -55,8 +55,8 @@ void register_logits(CLI::App& app) {
   cmd->callback([opts] {
     if (prompt.empty() && ids_csv.empty()) throw std::runtime_error("give -p TEXT or --ids IDS");
     Loaded l = load(*opts, /*with_model=*/true);
-    std::vector<int32_t> ids = ids_csv.empty() ? l.tokenizer->encode(prompt)
-                                               : parse_ids(ids_csv, l.tokenizer->n_vocab());
+    std::vector<int32_t> ids =
+        ids_csv.empty() ? l.tokenizer->encode(prompt) : parse_ids(ids_csv, l.tokenizer->n_vocab());
     if (ids.empty()) throw std::runtime_error("the prompt encodes to no tokens");
     torch::InferenceMode guard;
     ForwardArgs args;
@@ -77,9 +77,8 @@ void register_logits(CLI::App& app) {
       nlohmann::json entries = nlohmann::json::array();
       for (int64_t j = 0; j < k; ++j) {
         int32_t id = static_cast<int32_t>(idx[j].item<int64_t>());
-        entries.push_back({{"id", id},
-                           {"token", l.tokenizer->decode({id})},
-                           {"logit", vals[j].item<float>()}});
+        entries.push_back(
+            {{"id", id}, {"token", l.tokenizer->decode({id})}, {"logit", vals[j].item<float>()}});
       }
       positions.push_back({{"position", t}, {"top", entries}});
     }

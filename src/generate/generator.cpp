@@ -15,7 +15,11 @@ size_t complete_utf8_prefix(const std::string& s) {
   while (back < 4 && back < n) {
     unsigned char c = static_cast<unsigned char>(s[n - 1 - back]);
     if ((c & 0xC0) != 0x80) {  // a lead byte or ASCII
-      size_t need = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+      size_t need = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 1;
       return back + 1 >= need ? n : n - back - 1;
     }
     ++back;
@@ -87,9 +91,8 @@ GenerateResult generate(const LlamaModel& model, const Tokenizer& tokenizer,
 
   auto t0 = std::chrono::steady_clock::now();
   ForwardArgs args;
-  args.input_ids = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()),
-                                 torch::kInt64)
-                       .unsqueeze(0);
+  args.input_ids =
+      torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kInt64).unsqueeze(0);
   args.past = prefix;
   args.return_present = true;
   args.logits_at = LogitsAt::Last;

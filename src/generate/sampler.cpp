@@ -17,7 +17,9 @@ void SamplingParams::validate() const {
     throw std::invalid_argument("top_p must be in (0, 1], got " + std::to_string(top_p));
 }
 
-Sampler::Sampler(SamplingParams p) : p_(p), rng_(p.seed) { p_.validate(); }
+Sampler::Sampler(SamplingParams p) : p_(p), rng_(p.seed) {
+  p_.validate();
+}
 
 int32_t Sampler::sample(const torch::Tensor& logits_any) {
   torch::Tensor logits = logits_any.detach().to(torch::kCPU, torch::kFloat32).contiguous();

@@ -10,10 +10,13 @@ namespace {
 
 using gguf::GgufError;
 
-std::string key(const std::string& arch, const char* suffix) { return arch + "." + suffix; }
+std::string key(const std::string& arch, const char* suffix) {
+  return arch + "." + suffix;
+}
 
 void require_positive(int64_t v, const std::string& what) {
-  if (v <= 0) throw GgufError("model config: " + what + " must be positive, got " + std::to_string(v));
+  if (v <= 0)
+    throw GgufError("model config: " + what + " must be positive, got " + std::to_string(v));
 }
 
 }  // namespace
@@ -23,7 +26,8 @@ LlamaConfig LlamaConfig::from_gguf(const gguf::GgufFile& f) {
   c.arch = f.get_string("general.architecture");
   // Architectures whose GGUF tensors and math are the llama layout.
   if (c.arch != "llama") {
-    throw GgufError("model config: architecture '" + c.arch + "' is not supported (supported: llama)");
+    throw GgufError("model config: architecture '" + c.arch +
+                    "' is not supported (supported: llama)");
   }
   c.name = f.get_string("general.name", "");
   const std::string& a = c.arch;
@@ -40,19 +44,22 @@ LlamaConfig LlamaConfig::from_gguf(const gguf::GgufFile& f) {
   require_positive(c.n_head, "attention.head_count");
   require_positive(c.n_head_kv, "attention.head_count_kv");
   require_positive(c.n_ff, "feed_forward_length");
-  if (c.n_embd % c.n_head != 0) throw GgufError("model config: embedding_length not divisible by head_count");
+  if (c.n_embd % c.n_head != 0)
+    throw GgufError("model config: embedding_length not divisible by head_count");
   c.head_dim = f.get_int(key(a, "attention.key_length"), c.n_embd / c.n_head);
   const int64_t rope_dims = f.get_int(key(a, "rope.dimension_count"), c.head_dim);
   if (rope_dims != c.head_dim || c.head_dim % 2 != 0) {
-    throw GgufError("model config: partial or odd rope.dimension_count " + std::to_string(rope_dims) +
-                    " (head_dim " + std::to_string(c.head_dim) + ") is not supported");
+    throw GgufError("model config: partial or odd rope.dimension_count " +
+                    std::to_string(rope_dims) + " (head_dim " + std::to_string(c.head_dim) +
+                    ") is not supported");
   }
   if (c.n_head % c.n_head_kv != 0) {
     throw GgufError("model config: head_count " + std::to_string(c.n_head) +
                     " is not a multiple of head_count_kv " + std::to_string(c.n_head_kv));
   }
   const std::string scaling = f.get_string(key(a, "rope.scaling.type"), "none");
-  if (scaling != "none") throw GgufError("model config: rope scaling '" + scaling + "' is not supported");
+  if (scaling != "none")
+    throw GgufError("model config: rope scaling '" + scaling + "' is not supported");
 
   const gguf::TensorInfo& embd = f.tensor("token_embd.weight");
   if (embd.dims.size() != 2) throw GgufError("model config: token_embd.weight must be 2-D");

@@ -55,7 +55,8 @@ LlamaModel LlamaModel::from_gguf(const gguf::GgufFile& f, torch::Device device) 
 
   m.tok_embd_ = put(load_tensor(f, "token_embd.weight", {c.n_vocab, C}));
   m.output_norm_ = put(load_tensor(f, "output_norm.weight", {C}));
-  m.output_ = c.tied_embeddings ? m.tok_embd_ : put(load_tensor(f, "output.weight", {c.n_vocab, C}));
+  m.output_ =
+      c.tied_embeddings ? m.tok_embd_ : put(load_tensor(f, "output.weight", {c.n_vocab, C}));
   m.layers_.resize(c.n_layer);
   for (int64_t i = 0; i < c.n_layer; ++i) {
     Layer& L = m.layers_[i];
@@ -89,7 +90,7 @@ torch::Tensor LlamaModel::rms_norm(const torch::Tensor& x, const torch::Tensor& 
 // x: [B, heads, T, D], pos: [B, T] -> x rotated by pos * inv_freq (rotate-half convention).
 torch::Tensor LlamaModel::apply_rope(const torch::Tensor& x, const torch::Tensor& pos) const {
   auto angles = pos.to(torch::kFloat32).unsqueeze(-1) * rope_inv_freq_;  // [B, T, D/2]
-  auto cos = angles.cos().unsqueeze(1);                                   // [B, 1, T, D/2]
+  auto cos = angles.cos().unsqueeze(1);                                  // [B, 1, T, D/2]
   auto sin = angles.sin().unsqueeze(1);
   const int64_t half = cfg_.head_dim / 2;
   auto x1 = x.narrow(-1, 0, half);
@@ -119,11 +120,10 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
   auto long_opts = torch::TensorOptions().dtype(torch::kInt64).device(device());
   torch::Tensor mask = a.attention_mask.defined() ? a.attention_mask.to(long_opts)
                                                   : torch::ones({B, P + T}, long_opts);
-  TORCH_CHECK(mask.size(0) == B && mask.size(1) == P + T, "forward: attention_mask must be [",
-              B, ", ", P + T, "], got ", mask.sizes());
-  torch::Tensor pos = a.position_ids.defined()
-                          ? a.position_ids.to(long_opts)
-                          : (mask.cumsum(1) - 1).clamp_min(0).narrow(1, P, T);
+  TORCH_CHECK(mask.size(0) == B && mask.size(1) == P + T, "forward: attention_mask must be [", B,
+              ", ", P + T, "], got ", mask.sizes());
+  torch::Tensor pos = a.position_ids.defined() ? a.position_ids.to(long_opts)
+                                               : (mask.cumsum(1) - 1).clamp_min(0).narrow(1, P, T);
 
   // Additive attention bias [B, 1, T, P+T]: causal over absolute positions, padding masked.
   // A large finite negative (not -inf) keeps fully padded query rows finite.

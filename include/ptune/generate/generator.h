@@ -50,9 +50,9 @@ class StreamingText {
 
  private:
   std::vector<std::string> stop_;
-  std::string text_;      // complete text so far (cut at a stop string once found)
-  size_t emitted_ = 0;    // bytes of text_ already returned
-  std::string pending_;   // an incomplete UTF-8 sequence
+  std::string text_;     // complete text so far (cut at a stop string once found)
+  size_t emitted_ = 0;   // bytes of text_ already returned
+  std::string pending_;  // an incomplete UTF-8 sequence
   bool stopped_ = false;
 };
 

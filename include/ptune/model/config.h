@@ -11,14 +11,14 @@ class GgufFile;
 }
 
 struct LlamaConfig {
-  std::string arch;          // general.architecture
-  std::string name;          // general.name (may be empty)
+  std::string arch;  // general.architecture
+  std::string name;  // general.name (may be empty)
   int64_t n_vocab = 0;
-  int64_t n_embd = 0;        // C
+  int64_t n_embd = 0;  // C
   int64_t n_layer = 0;
-  int64_t n_head = 0;        // H
-  int64_t n_head_kv = 0;     // Hkv (grouped-query attention when < H)
-  int64_t head_dim = 0;      // D
+  int64_t n_head = 0;     // H
+  int64_t n_head_kv = 0;  // Hkv (grouped-query attention when < H)
+  int64_t head_dim = 0;   // D
   int64_t n_ff = 0;
   int64_t n_ctx_train = 0;
   double rms_eps = 1e-5;

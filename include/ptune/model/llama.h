@@ -49,8 +49,8 @@ struct ForwardArgs {
   // [B, T] int64. Undefined = derived: cumulative count of real tokens (past included) - 1,
   // so left-padded rows start at position P_real.
   torch::Tensor position_ids;
-  const PastKV* past = nullptr;   // prepended keys/values (may require grad)
-  bool return_present = false;    // return past + new keys/values (KV cache)
+  const PastKV* past = nullptr;  // prepended keys/values (may require grad)
+  bool return_present = false;   // return past + new keys/values (KV cache)
   LogitsAt logits_at = LogitsAt::All;
   torch::Tensor logit_positions;  // [B, K] int64 when logits_at == Positions
   // Optional: restrict the vocabulary projection to these token ids ([V'] int64), e.g. the

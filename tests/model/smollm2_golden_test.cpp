@@ -1,0 +1,155 @@
+// The real default model against transformers (same GGUF, dequantized, fp32):
+// logits at every position, single and batched with left or right padding, and 48-token greedy
+// generation. Golden data: tests/data/reference/smollm2_logits.json, made by
+// scripts/reference/make_logits_golden.py.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "ptune/generate/generator.h"
+#include "ptune/io/gguf.h"
+#include "ptune/model/llama.h"
+#include "ptune/tokenizer/tokenizer.h"
+#include "test_util.h"
+
+namespace ptune {
+namespace {
+
+constexpr double kLogitTol = 2e-3;  // the runtime's reference tolerance (issue 2)
+constexpr double kNearTie = 1e-3;   // a greedy flip is accepted only under this margin
+
+struct GoldenPrompt {
+  std::vector<int64_t> ids;
+  nlohmann::json positions;
+  std::vector<int32_t> greedy;
+  std::vector<double> margins;
+};
+
+class SmolLM2GoldenTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string path = test::default_model_path();
+    if (!std::filesystem::exists(path)) return;  // each test then skips or fails in SetUp
+    file_ = new gguf::GgufFile(gguf::GgufFile::open(path));
+    model_ = new LlamaModel(LlamaModel::from_gguf(*file_));
+    auto j =
+        nlohmann::json::parse(test::read_file(test::data_path("reference/smollm2_logits.json")));
+    stride_ = j.at("vocab_stride").get<int64_t>();
+    for (auto& p : j.at("prompts")) {
+      prompts_.push_back({p.at("ids").get<std::vector<int64_t>>(), p.at("positions"),
+                          p.at("greedy_ids").get<std::vector<int32_t>>(),
+                          p.at("greedy_margins").get<std::vector<double>>()});
+    }
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    delete file_;
+  }
+  void SetUp() override {
+    std::string path;
+    if (!test::default_model(&path)) GTEST_SKIP() << "default model missing";
+    ASSERT_NE(model_, nullptr);
+  }
+
+  // Max |ours - golden| over the golden's top-10 and strided vocabulary entries, rows [T, V].
+  static double max_diff(const torch::Tensor& ours, const nlohmann::json& positions) {
+    auto o = ours.contiguous();
+    const float* data = o.data_ptr<float>();
+    const int64_t V = o.size(1);
+    double worst = 0;
+    for (size_t t = 0; t < positions.size(); ++t) {
+      const auto& pos = positions[t];
+      auto top_ids = pos.at("top_ids").get<std::vector<int64_t>>();
+      auto top = pos.at("top_logits").get<std::vector<double>>();
+      for (size_t k = 0; k < top_ids.size(); ++k) {
+        worst = std::max(worst, std::abs(data[t * V + top_ids[k]] - top[k]));
+      }
+      auto strided = pos.at("strided_logits").get<std::vector<double>>();
+      for (size_t k = 0; k < strided.size(); ++k) {
+        worst = std::max(worst, std::abs(data[t * V + k * stride_] - strided[k]));
+      }
+    }
+    return worst;
+  }
+
+  static gguf::GgufFile* file_;
+  static LlamaModel* model_;
+  static int64_t stride_;
+  static std::vector<GoldenPrompt> prompts_;
+};
+gguf::GgufFile* SmolLM2GoldenTest::file_ = nullptr;
+LlamaModel* SmolLM2GoldenTest::model_ = nullptr;
+int64_t SmolLM2GoldenTest::stride_ = 0;
+std::vector<GoldenPrompt> SmolLM2GoldenTest::prompts_;
+
+TEST_F(SmolLM2GoldenTest, SinglePromptLogitsMatchTransformers) {
+  torch::InferenceMode guard;
+  ASSERT_GE(prompts_.size(), 6u);
+  double overall = 0;
+  for (size_t i = 0; i < prompts_.size(); ++i) {
+    ForwardArgs a;
+    a.input_ids = torch::tensor(prompts_[i].ids).unsqueeze(0);
+    double d = max_diff(model_->forward(a).logits[0], prompts_[i].positions);
+    EXPECT_LT(d, kLogitTol) << "prompt " << i;
+    overall = std::max(overall, d);
+  }
+  std::printf("[ smollm2 ] single-prompt max |logit diff| vs transformers: %.3g\n", overall);
+}
+
+TEST_F(SmolLM2GoldenTest, BatchedPaddedLogitsMatchTransformers) {
+  torch::InferenceMode guard;
+  const int64_t B = static_cast<int64_t>(prompts_.size());
+  int64_t T = 0;
+  for (auto& p : prompts_) T = std::max<int64_t>(T, p.ids.size());
+  const int64_t pad = file_->get_int("tokenizer.ggml.padding_token_id", 0);
+  for (bool left : {false, true}) {
+    auto ids = torch::full({B, T}, pad, torch::kInt64);
+    auto mask = torch::zeros({B, T}, torch::kInt64);
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t n = prompts_[b].ids.size(), off = left ? T - n : 0;
+      ids[b].narrow(0, off, n).copy_(torch::tensor(prompts_[b].ids));
+      mask[b].narrow(0, off, n).fill_(1);
+    }
+    ForwardArgs a;
+    a.input_ids = ids;
+    a.attention_mask = mask;
+    auto logits = model_->forward(a).logits;
+    double overall = 0;
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t n = prompts_[b].ids.size(), off = left ? T - n : 0;
+      double d = max_diff(logits[b].narrow(0, off, n), prompts_[b].positions);
+      EXPECT_LT(d, kLogitTol) << (left ? "left" : "right") << " padding, prompt " << b;
+      overall = std::max(overall, d);
+    }
+    std::printf("[ smollm2 ] batch %lld, %s padding: max |logit diff| %.3g\n",
+                static_cast<long long>(B), left ? "left" : "right", overall);
+  }
+}
+
+TEST_F(SmolLM2GoldenTest, GreedyGenerationMatchesTransformers) {
+  Tokenizer tok = Tokenizer::from_gguf(*file_);
+  GenerateOptions opt;
+  opt.max_tokens = 48;
+  opt.stop_at_end_of_generation = false;  // the golden continues past EOS
+  for (size_t i = 0; i < prompts_.size(); ++i) {
+    const auto& p = prompts_[i];
+    std::vector<int32_t> prompt(p.ids.begin(), p.ids.end());
+    auto r = generate(*model_, tok, prompt, opt);
+    ASSERT_EQ(r.tokens.size(), p.greedy.size()) << "prompt " << i;
+    for (size_t t = 0; t < p.greedy.size(); ++t) {
+      if (r.tokens[t] == p.greedy[t]) continue;
+      // After a near-tie the sequences legitimately diverge; anything else is a bug.
+      EXPECT_LT(p.margins[t], kNearTie) << "prompt " << i << " step " << t << ": got "
+                                        << r.tokens[t] << ", transformers " << p.greedy[t];
+      std::printf("[ smollm2 ] prompt %zu: near-tie flip at step %zu (margin %.2g)\n", i, t,
+                  p.margins[t]);
+      break;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ptune

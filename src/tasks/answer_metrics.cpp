@@ -86,7 +86,8 @@ double exact_match(std::string_view prediction, const std::vector<std::string>& 
 double token_f1(std::string_view prediction, const std::vector<std::string>& references) {
   const auto p = split_ws(normalize_answer(prediction));
   double best = 0.0;
-  for (const auto& r : references) best = std::max(best, f1_of_tokens(p, split_ws(normalize_answer(r))));
+  for (const auto& r : references)
+    best = std::max(best, f1_of_tokens(p, split_ws(normalize_answer(r))));
   return best;
 }
 
@@ -98,7 +99,8 @@ double rouge_l(std::string_view prediction, const std::vector<std::string>& refe
     if (p.empty() || r.empty()) continue;
     const double lcs = static_cast<double>(lcs_length(r, p));
     const double precision = lcs / p.size(), recall = lcs / r.size();
-    if (precision + recall > 0) best = std::max(best, 2 * precision * recall / (precision + recall));
+    if (precision + recall > 0)
+      best = std::max(best, 2 * precision * recall / (precision + recall));
   }
   return best;
 }

@@ -17,7 +17,9 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
   }
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Python's re.sub over one regex with a two-character window, e.g. ([^0-9])([\.,]) -> \1 \2 :
 // non-overlapping matches scanned left to right; `emit` writes the replacement of a match.

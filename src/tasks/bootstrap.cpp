@@ -19,8 +19,7 @@ void for_each_bootstrap_sample(size_t n, const BootstrapOptions& options,
   }
 }
 
-ConfidenceInterval percentile_interval(double value, std::vector<double> stats,
-                                       double confidence) {
+ConfidenceInterval percentile_interval(double value, std::vector<double> stats, double confidence) {
   if (!(confidence > 0 && confidence < 1)) {
     throw std::invalid_argument("bootstrap: confidence must be in (0, 1)");
   }

@@ -12,7 +12,9 @@ void check_sizes(const std::vector<size_t>& gold, const std::vector<size_t>& pre
   }
 }
 
-double safe_div(double a, double b) { return b == 0 ? 0.0 : a / b; }
+double safe_div(double a, double b) {
+  return b == 0 ? 0.0 : a / b;
+}
 
 }  // namespace
 

@@ -163,8 +163,8 @@ Example row_to_example(const Row& row, const std::vector<std::string>& header,
                        const std::vector<ColumnPlan>& plan, const std::string& source) {
   if (row.cells.size() != header.size()) {
     throw DataError(source, row.line, "",
-                    "expected " + std::to_string(header.size()) + " fields (as in the header), got " +
-                        std::to_string(row.cells.size()));
+                    "expected " + std::to_string(header.size()) +
+                        " fields (as in the header), got " + std::to_string(row.cells.size()));
   }
   for (size_t i = 0; i < row.cells.size(); ++i) {
     const size_t bad = find_invalid_utf8(row.cells[i]);
@@ -196,8 +196,8 @@ void read_delimited(std::string_view content, const std::string& source, char de
   if (!parser.next(header)) return;  // empty file: no header, no rows
   for (size_t i = 0; i < header.cells.size(); ++i) {
     if (find_invalid_utf8(header.cells[i]) != std::string_view::npos) {
-      throw DataError(source, header.line, "", "invalid UTF-8 in header column " +
-                                                   std::to_string(i + 1));
+      throw DataError(source, header.line, "",
+                      "invalid UTF-8 in header column " + std::to_string(i + 1));
     }
   }
   const auto plan = plan_columns(header.cells, options.mapping, source);

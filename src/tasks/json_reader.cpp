@@ -20,7 +20,9 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-const char* json_type(const ordered_json& v) { return v.type_name(); }
+const char* json_type(const ordered_json& v) {
+  return v.type_name();
+}
 
 }  // namespace
 
@@ -41,8 +43,7 @@ JsonReader::JsonReader(const ordered_json& value, std::string path, const std::s
                        const std::set<std::string>& allowed)
     : obj_(value), path_(std::move(path)), file_(file) {
   if (!obj_.is_object()) {
-    throw TaskFileError(file_, path_,
-                        std::string("expected an object, got ") + json_type(obj_));
+    throw TaskFileError(file_, path_, std::string("expected an object, got ") + json_type(obj_));
   }
   for (const auto& [key, v] : obj_.items()) {
     if (allowed.count(key)) continue;
@@ -90,8 +91,8 @@ int64_t JsonReader::integer(const std::string& key, int64_t fallback, int64_t mi
   if (!v->is_number_integer()) fail(key, std::string("expected an integer, got ") + v->dump());
   const int64_t x = v->get<int64_t>();
   if (x < min || x > max) {
-    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                  ", got " + std::to_string(x));
+    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                  std::to_string(x));
   }
   return x;
 }

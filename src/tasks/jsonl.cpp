@@ -41,10 +41,14 @@ const json* find_path(const json& obj, const std::string& path) {
 
 const char* type_name(const json& v) {
   switch (v.type()) {
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::null: return "null";
-    default: return "a scalar";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::null:
+      return "null";
+    default:
+      return "a scalar";
   }
 }
 
@@ -101,8 +105,7 @@ Example object_to_example(const json& obj, const FieldMapping& mapping, const st
       const json* v = find_path(obj, src.keys[0]);
       if (v == nullptr || v->is_null()) {
         if (src.optional) continue;
-        throw DataError(source, line, field,
-                        "missing (looked for key '" + src.keys[0] + "')");
+        throw DataError(source, line, field, "missing (looked for key '" + src.keys[0] + "')");
       }
       put_value(ex, field, *v, source, line, false);
       continue;
@@ -143,8 +146,7 @@ void read_jsonl(std::string_view content, const std::string& source, const LoadO
     guard_row(options, report, [&] {
       const size_t bad = find_invalid_utf8(line);
       if (bad != std::string_view::npos) {
-        throw DataError(source, line_no, "",
-                        "invalid UTF-8 at column " + std::to_string(bad + 1));
+        throw DataError(source, line_no, "", "invalid UTF-8 at column " + std::to_string(bad + 1));
       }
       json obj;
       try {

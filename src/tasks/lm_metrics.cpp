@@ -14,6 +14,8 @@ double NllAccumulator::mean_nll() const {
   return tokens == 0 ? std::numeric_limits<double>::quiet_NaN() : total_nll / tokens;
 }
 
-double NllAccumulator::perplexity() const { return std::exp(mean_nll()); }
+double NllAccumulator::perplexity() const {
+  return std::exp(mean_nll());
+}
 
 }  // namespace ptune::tasks

@@ -6,8 +6,7 @@
 
 namespace ptune::tasks {
 
-PromptBuilder::PromptBuilder(const TaskSpec& task, const std::string& template_name)
-    : task_(task) {
+PromptBuilder::PromptBuilder(const TaskSpec& task, const std::string& template_name) : task_(task) {
   auto it = task_.templates.find(template_name);
   if (it == task_.templates.end()) {
     std::string names;
@@ -92,8 +91,7 @@ size_t PromptBuilder::gold_index(const Example& ex) const {
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   throw DataError(ex.source.empty() ? "<example>" : ex.source, ex.line, "label",
                   "unknown value '" + gold + "' (expected one of: " + list +
-                      (task_.type == TaskType::MultipleChoice ? ", or a 0-based index" : "") +
-                      ")");
+                      (task_.type == TaskType::MultipleChoice ? ", or a 0-based index" : "") + ")");
 }
 
 std::vector<std::string> PromptBuilder::references(const Example& ex) const {

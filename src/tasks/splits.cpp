@@ -60,8 +60,8 @@ Splits split_examples(const std::vector<Example>& examples, const SplitFractions
   return {pick(examples, train), pick(examples, dev), pick(examples, test)};
 }
 
-std::vector<Example> sample_examples(const std::vector<Example>& examples, size_t n,
-                                     uint64_t seed, const std::string& stratify_field) {
+std::vector<Example> sample_examples(const std::vector<Example>& examples, size_t n, uint64_t seed,
+                                     const std::string& stratify_field) {
   if (n >= examples.size()) return examples;
   detail::Rng rng(seed);
   auto groups = group_by(examples, stratify_field);

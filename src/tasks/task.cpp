@@ -49,8 +49,9 @@ void validate_templates(const TaskSpec& t) {
     }
     if (tpl.uses("demos") && t.few_shot.demo_template.empty()) {
       throw TaskFileError(t.path, "few_shot.template",
-                          "missing: template '" + name + "' has a {demos} block, so a demo "
-                          "template is needed to render each demonstration");
+                          "missing: template '" + name +
+                              "' has a {demos} block, so a demo "
+                              "template is needed to render each demonstration");
     }
     if (!tpl.uses("demos") && t.few_shot.k > 0) {
       throw TaskFileError(t.path, key,
@@ -75,8 +76,8 @@ void validate_templates(const TaskSpec& t) {
 void validate_metrics(const TaskSpec& t) {
   static const std::set<std::string> labelled = {"accuracy", "macro_f1", "per_class",
                                                  "confusion_matrix"};
-  static const std::set<std::string> text = {"exact_match", "token_f1", "bleu", "chrf",
-                                             "rouge_l", "rubric"};
+  static const std::set<std::string> text = {"exact_match", "token_f1", "bleu",
+                                             "chrf",        "rouge_l",  "rubric"};
   const auto& known = known_metrics();
   for (const auto& m : t.metrics) {
     if (std::find(known.begin(), known.end(), m) == known.end()) {
@@ -85,8 +86,10 @@ void validate_metrics(const TaskSpec& t) {
       throw TaskFileError(t.path, "metrics", "unknown metric '" + m + "' (known: " + list + ")");
     }
     if (labelled.count(m) && !is_labelled(t.type)) {
-      throw TaskFileError(t.path, "metrics", "'" + m + "' needs a classification or "
-                                             "multiple_choice task");
+      throw TaskFileError(t.path, "metrics",
+                          "'" + m +
+                              "' needs a classification or "
+                              "multiple_choice task");
     }
     if (text.count(m) && is_labelled(t.type)) {
       throw TaskFileError(t.path, "metrics", "'" + m + "' needs a generation or qa task");
@@ -138,10 +141,14 @@ void validate_few_shot(const TaskSpec& t) {
 
 const char* to_string(TaskType t) {
   switch (t) {
-    case TaskType::Classification: return "classification";
-    case TaskType::MultipleChoice: return "multiple_choice";
-    case TaskType::Generation: return "generation";
-    case TaskType::QA: return "qa";
+    case TaskType::Classification:
+      return "classification";
+    case TaskType::MultipleChoice:
+      return "multiple_choice";
+    case TaskType::Generation:
+      return "generation";
+    case TaskType::QA:
+      return "qa";
   }
   return "?";
 }
@@ -152,9 +159,12 @@ const char* to_string(PromptFormat f) {
 
 const char* to_string(DemoSelection s) {
   switch (s) {
-    case DemoSelection::Fixed: return "fixed";
-    case DemoSelection::Random: return "random";
-    case DemoSelection::Stratified: return "stratified";
+    case DemoSelection::Fixed:
+      return "fixed";
+    case DemoSelection::Random:
+      return "random";
+    case DemoSelection::Stratified:
+      return "stratified";
   }
   return "?";
 }
@@ -165,8 +175,8 @@ const char* to_string(ScoreNormalization n) {
 
 const std::vector<std::string>& known_metrics() {
   static const std::vector<std::string> names = {
-      "accuracy", "macro_f1", "per_class", "confusion_matrix", "exact_match", "token_f1",
-      "bleu",     "chrf",     "rouge_l",   "nll",              "perplexity",  "rubric"};
+      "accuracy", "macro_f1", "per_class", "confusion_matrix", "exact_match", "token_f1", "bleu",
+      "chrf",     "rouge_l",  "nll",       "perplexity",       "rubric"};
   return names;
 }
 
@@ -205,11 +215,12 @@ void TaskSpec::validate() const {
   validate_templates(*this);
   validate_metrics(*this);
   if (!data.fields.empty() && data.fields.count(target_field()) == 0) {
-    throw TaskFileError(path, "data.fields",
-                        "no source for '" + target_field() + "', the gold field of a " +
-                            to_string(type) + " task");
+    throw TaskFileError(
+        path, "data.fields",
+        "no source for '" + target_field() + "', the gold field of a " + to_string(type) + " task");
   }
-  if (type == TaskType::MultipleChoice && !data.fields.empty() && data.fields.count("choices") == 0) {
+  if (type == TaskType::MultipleChoice && !data.fields.empty() &&
+      data.fields.count("choices") == 0) {
     throw TaskFileError(path, "data.fields", "multiple_choice tasks need a 'choices' field");
   }
 }

@@ -42,8 +42,8 @@ FieldSource parse_field_source(const JsonReader& fields, const std::string& key)
 }
 
 DataSpec parse_data(const JsonReader& root, const std::string& base_dir) {
-  const JsonReader r =
-      root.object("data", {"train", "dev", "test", "file", "split", "format", "fields", "skip_bad"});
+  const JsonReader r = root.object(
+      "data", {"train", "dev", "test", "file", "split", "format", "fields", "skip_bad"});
   DataSpec d;
   for (const char* split : {"train", "dev", "test"}) {
     if (r.has(split)) d.split_files[split] = resolve(base_dir, r.str(split));
@@ -109,11 +109,11 @@ FewShotSpec parse_few_shot(const JsonReader& root, TaskType type) {
   f.k = static_cast<size_t>(r.integer("k", 0, 0, 1000));
   // Stratifying needs labels; generation and QA demos are drawn at random by default.
   const bool labelled = type == TaskType::Classification || type == TaskType::MultipleChoice;
-  f.selection = parse_enum<DemoSelection>(r, "selection",
-                                          labelled ? DemoSelection::Stratified : DemoSelection::Random,
-                                          {{"fixed", DemoSelection::Fixed},
-                                           {"random", DemoSelection::Random},
-                                           {"stratified", DemoSelection::Stratified}});
+  f.selection = parse_enum<DemoSelection>(
+      r, "selection", labelled ? DemoSelection::Stratified : DemoSelection::Random,
+      {{"fixed", DemoSelection::Fixed},
+       {"random", DemoSelection::Random},
+       {"stratified", DemoSelection::Stratified}});
   f.seed = static_cast<uint64_t>(r.integer("seed", 0, 0, INT64_MAX));
   if (const auto* idx = r.find("indices")) {
     if (!idx->is_array()) r.fail("indices", "expected a list of example positions");
@@ -134,8 +134,8 @@ FewShotSpec parse_few_shot(const JsonReader& root, TaskType type) {
 }
 
 ScoringSpec parse_scoring(const JsonReader& root, PromptFormat format) {
-  const JsonReader r = root.object(
-      "scoring", {"normalize", "calibration", "calibration_inputs", "label_prefix"});
+  const JsonReader r =
+      root.object("scoring", {"normalize", "calibration", "calibration_inputs", "label_prefix"});
   ScoringSpec s;
   s.normalize = parse_enum<ScoreNormalization>(
       r, "normalize", ScoreNormalization::Sum,
@@ -186,10 +186,10 @@ TaskSpec parse_task(std::string_view json_text, const std::string& source,
     throw TaskFileError(source, "",
                         "invalid JSON near line " + std::to_string(line) + ": " + e.what());
   }
-  const JsonReader r(doc, "", source,
-                     {"name", "description", "type", "format", "system", "instruction",
-                      "template", "templates", "labels", "metrics", "data", "few_shot",
-                      "scoring", "generation", "judge"});
+  const JsonReader r(
+      doc, "", source,
+      {"name", "description", "type", "format", "system", "instruction", "template", "templates",
+       "labels", "metrics", "data", "few_shot", "scoring", "generation", "judge"});
   TaskSpec t;
   t.path = source;
   t.name = r.str("name");

@@ -11,7 +11,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string data(const std::string& name) { return test::data_path("tasks/" + name); }
+std::string data(const std::string& name) {
+  return test::data_path("tasks/" + name);
+}
 
 LoadOptions with_format(FileFormat f) {
   LoadOptions o;
@@ -73,8 +75,8 @@ TEST(Csv, FieldMappingRenamesAndChecksColumns) {
 }
 
 TEST(Csv, UnclosedQuoteNamesTheRow) {
-  const auto e = expect_data_error(
-      [&] { load_examples(data("unclosed.csv"), {}); }, "unclosed.csv", 3, "");
+  const auto e =
+      expect_data_error([&] { load_examples(data("unclosed.csv"), {}); }, "unclosed.csv", 3, "");
   EXPECT_THAT(e.what(), HasSubstr("unclosed quote"));
 }
 
@@ -92,8 +94,8 @@ TEST(Csv, SkipBadCountsTheUnclosedRow) {
 
 TEST(Csv, WrongFieldCountAndStrayQuote) {
   const std::string text = "a,b\n1,2\n1,2,3\n\"x\"y,2\n4,5\n";
-  expect_data_error([&] { parse_examples(text, "m.csv", with_format(FileFormat::Csv)); },
-                    "m.csv", 3, "");
+  expect_data_error([&] { parse_examples(text, "m.csv", with_format(FileFormat::Csv)); }, "m.csv",
+                    3, "");
   LoadOptions o = with_format(FileFormat::Csv);
   o.skip_bad = true;
   LoadReport report;
@@ -106,14 +108,13 @@ TEST(Csv, WrongFieldCountAndStrayQuote) {
 }
 
 TEST(Csv, InvalidUtf8NamesTheField) {
-  const auto e =
-      expect_data_error([&] { load_examples(data("bad_utf8.csv"), {}); }, "bad_utf8.csv", 3, "text");
+  const auto e = expect_data_error([&] { load_examples(data("bad_utf8.csv"), {}); }, "bad_utf8.csv",
+                                   3, "text");
   EXPECT_THAT(e.what(), HasSubstr("invalid UTF-8 at byte 3"));
 }
 
 TEST(Csv, BlankLinesAndMissingTrailingNewline) {
-  const auto rows =
-      parse_examples("a,b\n\n1,2\n\n3,\"\"", "m.csv", with_format(FileFormat::Csv));
+  const auto rows = parse_examples("a,b\n\n1,2\n\n3,\"\"", "m.csv", with_format(FileFormat::Csv));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[1].get("b"), "");
   EXPECT_EQ(rows[1].line, 5);
@@ -135,7 +136,8 @@ TEST(Tsv, TabsAndQuotedTabs) {
 }
 
 TEST(Jsonl, MalformedLineNamesFileAndLine) {
-  const auto e = expect_data_error([&] { load_examples(data("bad.jsonl"), {}); }, "bad.jsonl", 3, "");
+  const auto e =
+      expect_data_error([&] { load_examples(data("bad.jsonl"), {}); }, "bad.jsonl", 3, "");
   EXPECT_THAT(e.what(), HasSubstr("invalid JSON at column"));
 }
 
@@ -181,9 +183,8 @@ TEST(Jsonl, DottedPathsAndArrays) {
 }
 
 TEST(Jsonl, NonObjectLineAndInvalidUtf8) {
-  expect_data_error(
-      [&] { parse_examples("[1, 2]\n", "m.jsonl", with_format(FileFormat::Jsonl)); }, "m.jsonl",
-      1, "");
+  expect_data_error([&] { parse_examples("[1, 2]\n", "m.jsonl", with_format(FileFormat::Jsonl)); },
+                    "m.jsonl", 1, "");
   const auto e = expect_data_error(
       [&] {
         parse_examples("{\"a\": \"x\"}\n{\"a\": \"\xff\"}\n", "m.jsonl",

@@ -116,8 +116,7 @@ TEST(Bleu, ClipsRepeatedNgrams) {
 TEST(Chrf, CorpusMatchesSacrebleu) {
   EXPECT_NEAR(corpus_chrf(kHyps, kRefs), 40.9963744459, 1e-8);
   // Character n-grams are code points, not bytes.
-  EXPECT_NEAR(corpus_chrf({"café crème brûlée"}, {{"crème brûlée au café"}}), 70.4192086045,
-              1e-8);
+  EXPECT_NEAR(corpus_chrf({"café crème brûlée"}, {{"crème brûlée au café"}}), 70.4192086045, 1e-8);
   EXPECT_NEAR(corpus_chrf({"same text"}, {{"same text"}}), 100.0, 1e-9);
 }
 

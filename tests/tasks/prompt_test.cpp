@@ -69,9 +69,10 @@ TEST(Prompt, ContentFreeInputForCalibration) {
 }
 
 TEST(Prompt, MultipleChoiceGoldByIndexOrText) {
-  TaskSpec t = parse_task(R"({"type": "multiple_choice", "template": "{question}\n{choices}\nAnswer:",
+  TaskSpec t =
+      parse_task(R"({"type": "multiple_choice", "template": "{question}\n{choices}\nAnswer:",
                               "data": {"file": "mc.jsonl"}})",
-                          "mc.json", "/x");
+                 "mc.json", "/x");
   PromptBuilder prompts(t);
   Example ex;
   ex.source = "mc.jsonl";

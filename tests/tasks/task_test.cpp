@@ -13,7 +13,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string mini_dir() { return test::data_path("tasks/mini"); }
+std::string mini_dir() {
+  return test::data_path("tasks/mini");
+}
 
 // A valid generation task to mutate in the error tests.
 const char* kGeneration = R"({
@@ -79,20 +81,23 @@ TEST(TaskFile, GenerationDefaults) {
 }
 
 TEST(TaskFile, ChatFormatDropsTheLabelSpace) {
-  const TaskSpec t = parse_task(edited("\"type\"", "\"format\": \"chat\", \"system\": \"Be brief.\", \"type\""),
-                                "t.json", "/base");
+  const TaskSpec t =
+      parse_task(edited("\"type\"", "\"format\": \"chat\", \"system\": \"Be brief.\", \"type\""),
+                 "t.json", "/base");
   EXPECT_EQ(t.format, PromptFormat::Chat);
   EXPECT_EQ(t.system, "Be brief.");
   EXPECT_EQ(t.scoring.label_prefix, "");
 }
 
 TEST(TaskFile, UnknownKeysAreErrorsWithHints) {
-  EXPECT_THAT(task_error(edited("\"generation\": {", "\"few_shots\": {}, \"generation\": {"), "few_shots"),
-              HasSubstr("did you mean 'few_shot'?"));
+  EXPECT_THAT(
+      task_error(edited("\"generation\": {", "\"few_shots\": {}, \"generation\": {"), "few_shots"),
+      HasSubstr("did you mean 'few_shot'?"));
   EXPECT_THAT(task_error(edited("\"max_tokens\"", "\"max_token\""), "generation.max_token"),
               HasSubstr("did you mean 'max_tokens'?"));
-  EXPECT_THAT(task_error(edited("\"seed\": 4", "\"seed\": 4, \"shuffle\": true"), "data.split.shuffle"),
-              HasSubstr("unknown key"));
+  EXPECT_THAT(
+      task_error(edited("\"seed\": 4", "\"seed\": 4, \"shuffle\": true"), "data.split.shuffle"),
+      HasSubstr("unknown key"));
 }
 
 TEST(TaskFile, BadValuesNameTheKey) {
@@ -100,16 +105,23 @@ TEST(TaskFile, BadValuesNameTheKey) {
               HasSubstr("did you mean 'type'?"));
   EXPECT_THAT(task_error(edited("generation\",", "summarize\","), "type"),
               HasSubstr("unknown value 'summarize'"));
-  EXPECT_THAT(task_error(edited("\"max_tokens\": 80", "\"max_tokens\": \"80\""), "generation.max_tokens"),
-              HasSubstr("expected an integer"));
+  EXPECT_THAT(
+      task_error(edited("\"max_tokens\": 80", "\"max_tokens\": \"80\""), "generation.max_tokens"),
+      HasSubstr("expected an integer"));
   EXPECT_THAT(task_error(edited("\"test\": 0.25,", "\"test\": 0.5,"), "data.split"),
               HasSubstr("sum to 1"));
-  EXPECT_THAT(task_error(edited("\"generation\": {", "\"metrics\": [\"acuracy\"], \"generation\": {"), "metrics"),
-              HasSubstr("unknown metric 'acuracy'"));
-  EXPECT_THAT(task_error(edited("\"generation\": {", "\"metrics\": [\"accuracy\"], \"generation\": {"), "metrics"),
-              HasSubstr("needs a classification"));
-  EXPECT_THAT(task_error(edited("\"generation\": {", "\"metrics\": [\"rubric\"], \"generation\": {"), "metrics"),
-              HasSubstr("judge prompt"));
+  EXPECT_THAT(
+      task_error(edited("\"generation\": {", "\"metrics\": [\"acuracy\"], \"generation\": {"),
+                 "metrics"),
+      HasSubstr("unknown metric 'acuracy'"));
+  EXPECT_THAT(
+      task_error(edited("\"generation\": {", "\"metrics\": [\"accuracy\"], \"generation\": {"),
+                 "metrics"),
+      HasSubstr("needs a classification"));
+  EXPECT_THAT(
+      task_error(edited("\"generation\": {", "\"metrics\": [\"rubric\"], \"generation\": {"),
+                 "metrics"),
+      HasSubstr("judge prompt"));
 }
 
 TEST(TaskFile, InvalidJsonNamesTheLine) {
@@ -127,16 +139,20 @@ TEST(TaskFile, TemplateErrorsNameKeyAndPosition) {
   EXPECT_THAT(msg, HasSubstr("unclosed '{'"));
   EXPECT_THAT(msg, HasSubstr("offset 10"));
   // With an explicit field mapping, unknown template fields are caught at load time.
-  const std::string mapped = edited("\"split\"", "\"fields\": {\"msg\": \"text\", \"reference\": \"reply\"}, \"split\"");
+  const std::string mapped =
+      edited("\"split\"", "\"fields\": {\"msg\": \"text\", \"reference\": \"reply\"}, \"split\"");
   EXPECT_THAT(task_error(mapped, "template"), HasSubstr("unknown field 'message'"));
 }
 
 TEST(TaskFile, FewShotConsistency) {
-  EXPECT_THAT(task_error(edited("\"generation\": {", "\"few_shot\": {\"k\": 3}, \"generation\": {"), "template"),
+  EXPECT_THAT(task_error(edited("\"generation\": {", "\"few_shot\": {\"k\": 3}, \"generation\": {"),
+                         "template"),
               HasSubstr("no {demos} block"));
-  EXPECT_THAT(task_error(edited("Customer: {message}", "{demos}Customer: {message}"), "few_shot.template"),
-              HasSubstr("missing"));
-  EXPECT_THAT(task_error(edited("\"generation\": {", "\"few_shot\": {\"selection\": \"stratified\"}, \"generation\": {"),
+  EXPECT_THAT(
+      task_error(edited("Customer: {message}", "{demos}Customer: {message}"), "few_shot.template"),
+      HasSubstr("missing"));
+  EXPECT_THAT(task_error(edited("\"generation\": {",
+                                "\"few_shot\": {\"selection\": \"stratified\"}, \"generation\": {"),
                          "few_shot.selection"),
               HasSubstr("needs labels"));
   EXPECT_THAT(task_error(edited("Customer: {message}", "{target}"), "template"),
@@ -144,7 +160,8 @@ TEST(TaskFile, FewShotConsistency) {
 }
 
 TEST(TaskFile, LabelChecks) {
-  const std::string cls = R"({"type": "classification", "template": "{text}", "data": {"file": "a.csv"},
+  const std::string cls =
+      R"({"type": "classification", "template": "{text}", "data": {"file": "a.csv"},
     "labels": {"pos": ["good"], "neg": ["good"]}})";
   EXPECT_THAT(task_error(cls, "labels.neg"), HasSubstr("used by two labels"));
   std::string one = cls;
@@ -165,7 +182,8 @@ TEST(TaskData, LoadsSplitsAndRejectsUnknownLabels) {
     EXPECT_THAT(e.file(), HasSubstr("test.csv"));
     EXPECT_EQ(e.line(), 3);
     EXPECT_EQ(e.field(), "label");
-    EXPECT_THAT(e.what(), HasSubstr("unknown value 'neutral' (expected one of: positive, negative)"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("unknown value 'neutral' (expected one of: positive, negative)"));
   }
   TaskSpec skipping = t;
   skipping.data.skip_bad = true;

@@ -20,10 +20,10 @@
 namespace ptune::tasks {
 
 struct Example {
-  std::map<std::string, std::string> fields;             // task field -> value
+  std::map<std::string, std::string> fields;              // task field -> value
   std::map<std::string, std::vector<std::string>> lists;  // task field -> values (JSON arrays)
-  std::string source;  // file the row came from
-  int64_t line = 0;    // 1-based line where the row starts (0 for examples built in code)
+  std::string source;                                     // file the row came from
+  int64_t line = 0;  // 1-based line where the row starts (0 for examples built in code)
 
   bool has(const std::string& field) const { return fields.count(field) > 0; }
   // The value of `field`; throws DataError naming source, line and field when it is missing.
@@ -57,14 +57,14 @@ using FieldMapping = std::map<std::string, FieldSource>;
 struct LoadOptions {
   FileFormat format = FileFormat::Auto;
   FieldMapping mapping;
-  bool skip_bad = false;      // skip (and count) malformed rows instead of throwing
-  size_t max_reasons = 5;     // how many skip reasons the report keeps verbatim
+  bool skip_bad = false;   // skip (and count) malformed rows instead of throwing
+  size_t max_reasons = 5;  // how many skip reasons the report keeps verbatim
 };
 
 struct LoadReport {
-  size_t rows = 0;     // data rows seen (header and blank lines excluded)
-  size_t loaded = 0;   // rows that became examples
-  size_t skipped = 0;  // rows dropped by skip_bad
+  size_t rows = 0;                   // data rows seen (header and blank lines excluded)
+  size_t loaded = 0;                 // rows that became examples
+  size_t skipped = 0;                // rows dropped by skip_bad
   std::vector<std::string> reasons;  // the first max_reasons DataError messages
 
   // Records a skipped row's error.

@@ -14,7 +14,7 @@ class DataError : public std::runtime_error {
  public:
   DataError(std::string file, int64_t line, std::string field, const std::string& reason);
   const std::string& file() const { return file_; }
-  int64_t line() const { return line_; }  // 1-based; 0 when not tied to a line
+  int64_t line() const { return line_; }               // 1-based; 0 when not tied to a line
   const std::string& field() const { return field_; }  // empty when not tied to a field
   const std::string& reason() const { return reason_; }
 

@@ -41,7 +41,8 @@ double accuracy(const std::vector<size_t>& gold, const std::vector<size_t>& pred
 double macro_f1(const std::vector<size_t>& gold, const std::vector<size_t>& predicted,
                 size_t num_labels);
 
-// ---- short answers (SQuAD v1.1 evaluation script) ------------------------------------------------
+// ---- short answers (SQuAD v1.1 evaluation script)
+// ------------------------------------------------
 
 // Lowercase, drop ASCII punctuation, drop the articles a/an/the, collapse whitespace.
 std::string normalize_answer(std::string_view s);
@@ -50,13 +51,14 @@ double exact_match(std::string_view prediction, const std::vector<std::string>& 
 // Bag-of-tokens F1 of normalized text, max over references.
 double token_f1(std::string_view prediction, const std::vector<std::string>& references);
 
-// ---- generation ----------------------------------------------------------------------------------
+// ---- generation
+// ----------------------------------------------------------------------------------
 
 enum class BleuSmoothing { None, Exp, Floor, AddK };  // sacrebleu's smooth_method
 
 struct BleuOptions {
   BleuSmoothing smoothing = BleuSmoothing::Exp;  // sacrebleu's default
-  double smooth_value = -1;  // Floor: default 0.1, AddK: default 1
+  double smooth_value = -1;                      // Floor: default 0.1, AddK: default 1
   bool lowercase = false;
   int max_order = 4;
 };
@@ -93,7 +95,8 @@ double corpus_chrf(const std::vector<std::string>& predictions,
 // references. In [0, 1]; the corpus value is the mean over examples.
 double rouge_l(std::string_view prediction, const std::vector<std::string>& references);
 
-// ---- language modelling --------------------------------------------------------------------------
+// ---- language modelling
+// --------------------------------------------------------------------------
 
 // Token-weighted mean negative log-likelihood over all tokens of all examples (natural log).
 struct NllAccumulator {
@@ -104,7 +107,8 @@ struct NllAccumulator {
   double perplexity() const;  // exp(mean_nll)
 };
 
-// ---- confidence intervals ------------------------------------------------------------------------
+// ---- confidence intervals
+// ------------------------------------------------------------------------
 
 struct BootstrapOptions {
   size_t resamples = 1000;
@@ -133,8 +137,7 @@ namespace detail {
 // Calls `visit` with each resample's index list in turn (one buffer, reused: memory stays O(n)).
 void for_each_bootstrap_sample(size_t n, const BootstrapOptions& options,
                                const std::function<void(const std::vector<size_t>&)>& visit);
-ConfidenceInterval percentile_interval(double value, std::vector<double> stats,
-                                       double confidence);
+ConfidenceInterval percentile_interval(double value, std::vector<double> stats, double confidence);
 }  // namespace detail
 
 template <typename Metric>

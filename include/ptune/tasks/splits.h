@@ -36,8 +36,8 @@ Splits split_examples(const std::vector<Example>& examples, const SplitFractions
 
 // A seeded sample of n examples (all when n >= size). With `stratify_field`, each label gets
 // n * share of examples (largest-remainder rounding, so the total is exactly n).
-std::vector<Example> sample_examples(const std::vector<Example>& examples, size_t n,
-                                     uint64_t seed, const std::string& stratify_field = "");
+std::vector<Example> sample_examples(const std::vector<Example>& examples, size_t n, uint64_t seed,
+                                     const std::string& stratify_field = "");
 
 // --limit: the first n examples in file order (no sampling; cheap and predictable).
 std::vector<Example> take_first(const std::vector<Example>& examples, size_t n);

@@ -3,11 +3,11 @@
 //
 // Intended flow of the eval loop (model-dependent parts live in ptune_core):
 //
-//   TaskSpec task = load_task("examples/sentiment/task.json");          // validated, paths resolved
-//   TaskData data = load_task_data(task);                               // splits + LoadReport
-//   const auto& eval = take_first(data.split("test"), limit);           // --split, --limit
-//   PromptBuilder prompts(task, template_name);                         // --template
-//   for (const Example& ex : eval) {
+//   TaskSpec task = load_task("examples/sentiment/task.json");          // validated, paths
+//   resolved TaskData data = load_task_data(task);                               // splits +
+//   LoadReport const auto& eval = take_first(data.split("test"), limit);           // --split,
+//   --limit PromptBuilder prompts(task, template_name);                         // --template for
+//   (const Example& ex : eval) {
 //     auto demos = select_demos(data.split(task.few_shot.split), task.few_shot, ex,
 //                               prompts.label_field(), index_of_ex);      // --shots overrides k
 //     RenderedPrompt prompt = prompts.render(ex, demos);                // text + soft segments
@@ -63,10 +63,10 @@ struct FewShotSpec {
   size_t k = 0;
   DemoSelection selection = DemoSelection::Stratified;
   uint64_t seed = 0;
-  std::vector<size_t> indices;  // Fixed: positions in the demo split
-  std::string split = "train";  // where demos come from
-  bool resample = false;        // new demos per query (seed mixed with the query index)
-  std::string demo_template;    // renders one demo; may use {target}
+  std::vector<size_t> indices;     // Fixed: positions in the demo split
+  std::string split = "train";     // where demos come from
+  bool resample = false;           // new demos per query (seed mixed with the query index)
+  std::string demo_template;       // renders one demo; may use {target}
   std::string separator = "\n\n";  // after each demo
 };
 

@@ -1,0 +1,99 @@
+// Log-probabilities of continuations after contexts: the engine of rank classification
+// (classification, multiple choice), of the NLL of reference answers, and of the rubric judge.
+//
+// Fast path (ContinuationScorer::score), all under torch::InferenceMode:
+//   1. Shared prefix. The token contexts are grouped by their longest common token prefix
+//      (the instruction + fixed demos); each group's prefix goes through the model ONCE and its
+//      keys/values are expanded over the batch for every batch of that group. The prefix is cut
+//      in token space (a common prefix of the token sequences each context tokenized to), so it
+//      is by construction a token boundary shared by every member, and it always leaves at least
+//      one suffix token per context.
+//   2. One state per context. Suffixes are sorted by length and batched (right padding + mask).
+//      One forward gives the full-vocabulary log-probs at each context's last token (the first
+//      token of every continuation) and, only when some continuation has more tokens, the
+//      batch's keys/values. Every continuation with >= 2 tokens then runs its tokens[0..n-2] in
+//      one batched forward with `past` = its context's state (rows gathered from the batch),
+//      logits only at those positions.
+//   Log-probs are normalised over the full vocabulary (log_softmax), so scores are true
+//   log-probabilities and equal score_naive's (one plain forward per context + continuation).
+//
+// Shapes: B = batch rows, P = prefix tokens, T = suffix tokens, V = vocabulary.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "ptune/model/llama.h"
+
+namespace ptune::eval {
+
+// One context and the continuations to score after it.
+struct ScoreRequest {
+  std::vector<int32_t> context;                     // prompt ids (BOS included if any); non-empty
+  std::vector<std::vector<int32_t>> continuations;  // each non-empty
+};
+
+struct ContinuationScore {
+  std::vector<double> token_logprobs;  // log p(token_t | context, tokens_<t), natural log
+  double sum() const;
+  double mean() const;  // sum / tokens
+};
+
+struct ScorerOptions {
+  int batch_size = 16;        // contexts per forward
+  bool prefix_cache = true;   // false: every context runs in full (still batched)
+  int64_t min_prefix = 8;     // shorter common prefixes are not worth a separate forward
+};
+
+// Statistics of the last score() call (for logs and the bench).
+struct ScorerStats {
+  size_t groups = 0;            // prefix groups (1 when every context shares the prefix)
+  int64_t prefix_tokens = 0;    // tokens computed once per group, summed over groups
+  int64_t suffix_tokens = 0;    // real (unpadded) suffix tokens run
+  int64_t padded_tokens = 0;    // suffix tokens run including padding
+  size_t forwards = 0;          // model forward calls
+};
+
+// Called after each finished batch with the number of requests done so far.
+using ScoreProgress = std::function<void(size_t done)>;
+
+class ContinuationScorer {
+ public:
+  explicit ContinuationScorer(const LlamaModel& model, ScorerOptions options = {});
+
+  // result[i][j] scores requests[i].continuations[j]. Throws std::invalid_argument for an empty
+  // context or continuation, or a token id outside the vocabulary.
+  std::vector<std::vector<ContinuationScore>> score(const std::vector<ScoreRequest>& requests,
+                                                    const ScoreProgress& progress = nullptr);
+  const ScorerStats& stats() const { return stats_; }
+
+ private:
+  const LlamaModel& model_;
+  ScorerOptions opt_;
+  ScorerStats stats_;
+};
+
+// The reference: one plain forward over context + continuation per (request, continuation).
+std::vector<std::vector<ContinuationScore>> score_naive(const LlamaModel& model,
+                                                        const std::vector<ScoreRequest>& requests);
+
+// Length of the longest common prefix of all sequences (0 for none).
+size_t common_prefix_length(const std::vector<const std::vector<int32_t>*>& seqs);
+
+// Groups contexts for prefix sharing: each group is {prefix length, member indexes}. A group's
+// prefix is common to its members and shorter than each of them. Greedy: the median context (in
+// token order) anchors a group whose prefix maximises prefix length x members; repeat on the
+// rest. Deterministic.
+struct PrefixGroup {
+  size_t prefix = 0;
+  std::vector<size_t> members;
+};
+std::vector<PrefixGroup> group_by_prefix(const std::vector<std::vector<int32_t>>& contexts,
+                                         int64_t min_prefix);
+
+// Runs the prefix ids [P] through the model; keys/values [1, Hkv, P, D] per layer.
+PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids);
+
+}  // namespace ptune::eval

@@ -1,0 +1,298 @@
+// Continuation scoring with a shared-prefix KV cache and one model state per context.
+// Contract and the algorithm: include/ptune/eval/scorer.h.
+#include "ptune/eval/scorer.h"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace ptune::eval {
+
+namespace {
+
+size_t lcp(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  size_t n = std::min(a.size(), b.size()), i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+void check_ids(const std::vector<int32_t>& ids, int64_t n_vocab, size_t request,
+               const char* what) {
+  if (ids.empty()) {
+    throw std::invalid_argument("score: request " + std::to_string(request) + ": empty " + what);
+  }
+  for (int32_t id : ids) {
+    if (id < 0 || id >= n_vocab) {
+      throw std::invalid_argument("score: request " + std::to_string(request) + ": " + what +
+                                  " token id " + std::to_string(id) + " outside the vocabulary (" +
+                                  std::to_string(n_vocab) + ")");
+    }
+  }
+}
+
+void check_requests(const std::vector<ScoreRequest>& requests, int64_t n_vocab) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    check_ids(requests[i].context, n_vocab, i, "context");
+    for (const auto& c : requests[i].continuations) check_ids(c, n_vocab, i, "continuation");
+  }
+}
+
+torch::Tensor to_tensor(const std::vector<int32_t>& ids, size_t begin = 0) {
+  std::vector<int64_t> v(ids.begin() + static_cast<std::ptrdiff_t>(begin), ids.end());
+  return torch::tensor(v, torch::kInt64);
+}
+
+PastKV expand_past(const PastKV& past, int64_t B) {
+  PastKV out;
+  for (size_t l = 0; l < past.keys.size(); ++l) {
+    out.keys.push_back(past.keys[l].expand({B, -1, -1, -1}));
+    out.values.push_back(past.values[l].expand({B, -1, -1, -1}));
+  }
+  return out;
+}
+
+PastKV select_rows(const PastKV& past, const torch::Tensor& rows) {
+  PastKV out;
+  for (size_t l = 0; l < past.keys.size(); ++l) {
+    out.keys.push_back(past.keys[l].index_select(0, rows));
+    out.values.push_back(past.values[l].index_select(0, rows));
+  }
+  return out;
+}
+
+}  // namespace
+
+double ContinuationScore::sum() const {
+  return std::accumulate(token_logprobs.begin(), token_logprobs.end(), 0.0);
+}
+
+double ContinuationScore::mean() const {
+  return token_logprobs.empty() ? 0.0 : sum() / static_cast<double>(token_logprobs.size());
+}
+
+size_t common_prefix_length(const std::vector<const std::vector<int32_t>*>& seqs) {
+  if (seqs.empty()) return 0;
+  size_t n = seqs[0]->size();
+  for (size_t i = 1; i < seqs.size(); ++i) n = std::min(n, lcp(*seqs[0], *seqs[i]));
+  return n;
+}
+
+std::vector<PrefixGroup> group_by_prefix(const std::vector<std::vector<int32_t>>& contexts,
+                                         int64_t min_prefix) {
+  std::vector<PrefixGroup> groups;
+  std::vector<size_t> remaining(contexts.size());
+  std::iota(remaining.begin(), remaining.end(), 0);
+  while (!remaining.empty()) {
+    std::vector<size_t> sorted = remaining;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [&](size_t a, size_t b) { return contexts[a] < contexts[b]; });
+    const size_t ref = sorted[sorted.size() / 2];
+    // Usable shared length with the anchor: at least one own token must stay in the suffix.
+    std::vector<size_t> shared(remaining.size());
+    for (size_t k = 0; k < remaining.size(); ++k) {
+      const auto& c = contexts[remaining[k]];
+      size_t l = lcp(c, contexts[ref]);
+      l = std::min({l, c.size() - 1, contexts[ref].size() - 1});
+      shared[k] = l;
+    }
+    std::vector<size_t> desc = shared;
+    std::sort(desc.rbegin(), desc.rend());
+    size_t best = 0, best_gain = 0;
+    for (size_t k = 0; k < desc.size(); ++k) {
+      const size_t gain = desc[k] * (k + 1);
+      if (gain > best_gain) best_gain = gain, best = desc[k];
+    }
+    PrefixGroup g;
+    if (static_cast<int64_t>(best) < std::max<int64_t>(min_prefix, 1)) {
+      g.prefix = 0;
+      g.members = remaining;
+      remaining.clear();
+    } else {
+      g.prefix = best;
+      std::vector<size_t> rest;
+      for (size_t k = 0; k < remaining.size(); ++k) {
+        (shared[k] >= best ? g.members : rest).push_back(remaining[k]);
+      }
+      remaining = std::move(rest);
+    }
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids) {
+  torch::InferenceMode guard;
+  ForwardArgs a;
+  a.input_ids = to_tensor(ids).unsqueeze(0).to(model.device());
+  a.return_present = true;
+  a.logits_at = LogitsAt::None;
+  return model.forward(a).present;
+}
+
+ContinuationScorer::ContinuationScorer(const LlamaModel& model, ScorerOptions options)
+    : model_(model), opt_(options) {
+  if (opt_.batch_size < 1) throw std::invalid_argument("scorer: batch_size must be >= 1");
+}
+
+std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
+    const std::vector<ScoreRequest>& requests, const ScoreProgress& progress) {
+  torch::InferenceMode guard;
+  check_requests(requests, model_.config().n_vocab);
+  stats_ = {};
+  std::vector<std::vector<ContinuationScore>> out(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) out[i].resize(requests[i].continuations.size());
+
+  std::vector<std::vector<int32_t>> contexts;
+  contexts.reserve(requests.size());
+  for (const auto& r : requests) contexts.push_back(r.context);
+  std::vector<PrefixGroup> groups;
+  if (opt_.prefix_cache) {
+    groups = group_by_prefix(contexts, opt_.min_prefix);
+  } else {
+    PrefixGroup g;
+    g.members.resize(requests.size());
+    std::iota(g.members.begin(), g.members.end(), 0);
+    groups.push_back(std::move(g));
+  }
+  stats_.groups = groups.size();
+
+  const torch::Device dev = model_.device();
+  const auto long_opts = torch::TensorOptions().dtype(torch::kInt64);
+  size_t done = 0;
+  for (PrefixGroup& g : groups) {
+    const int64_t P = static_cast<int64_t>(g.prefix);
+    PastKV prefix;
+    if (P > 0) {
+      prefix = compute_prefix(
+          model_, std::vector<int32_t>(contexts[g.members[0]].begin(),
+                                       contexts[g.members[0]].begin() + P));
+      stats_.prefix_tokens += P;
+      ++stats_.forwards;
+    }
+    // Length buckets: sort by suffix length so a batch pads little.
+    std::stable_sort(g.members.begin(), g.members.end(), [&](size_t a, size_t b) {
+      return contexts[a].size() < contexts[b].size();
+    });
+    for (size_t start = 0; start < g.members.size(); start += opt_.batch_size) {
+      const size_t stop = std::min(g.members.size(), start + opt_.batch_size);
+      const int64_t B = static_cast<int64_t>(stop - start);
+      int64_t T = 0;
+      for (size_t k = start; k < stop; ++k) {
+        T = std::max<int64_t>(T, static_cast<int64_t>(contexts[g.members[k]].size()) - P);
+      }
+      // Right-padded suffixes [B, T] and the mask over prefix + suffix [B, P + T].
+      torch::Tensor ids = torch::zeros({B, T}, long_opts);
+      torch::Tensor mask = torch::zeros({B, P + T}, long_opts);
+      mask.narrow(1, 0, P).fill_(1);
+      bool multi = false;
+      for (int64_t b = 0; b < B; ++b) {
+        const size_t i = g.members[start + b];
+        const int64_t n = static_cast<int64_t>(contexts[i].size()) - P;
+        ids[b].narrow(0, 0, n).copy_(to_tensor(contexts[i], P));
+        mask[b].narrow(0, P, n).fill_(1);
+        stats_.suffix_tokens += n;
+        for (const auto& c : requests[i].continuations) multi = multi || c.size() > 1;
+      }
+      stats_.padded_tokens += B * T;
+      PastKV past = P > 0 ? expand_past(prefix, B) : PastKV{};
+      ForwardArgs a;
+      a.input_ids = ids.to(dev);
+      a.attention_mask = mask.to(dev);
+      a.past = P > 0 ? &past : nullptr;
+      a.return_present = multi;
+      a.logits_at = LogitsAt::Last;
+      ForwardResult r = model_.forward(a);
+      ++stats_.forwards;
+      torch::Tensor logp = torch::log_softmax(r.logits.to(torch::kFloat32), -1).cpu();  // [B, V]
+      auto lp = logp.accessor<float, 2>();
+
+      // Rows of the second step: continuations with >= 2 tokens, as (batch row, request, j).
+      struct Row {
+        int64_t b;
+        size_t i, j;
+      };
+      std::vector<Row> rows;
+      for (int64_t b = 0; b < B; ++b) {
+        const size_t i = g.members[start + b];
+        for (size_t j = 0; j < requests[i].continuations.size(); ++j) {
+          const auto& c = requests[i].continuations[j];
+          out[i][j].token_logprobs.assign(1, lp[b][c[0]]);
+          if (c.size() > 1) rows.push_back({b, i, j});
+        }
+      }
+      for (size_t rs = 0; rs < rows.size(); rs += opt_.batch_size) {
+        const size_t re = std::min(rows.size(), rs + opt_.batch_size);
+        const int64_t R = static_cast<int64_t>(re - rs);
+        int64_t Tc = 0;
+        for (size_t k = rs; k < re; ++k) {
+          Tc = std::max<int64_t>(Tc, requests[rows[k].i].continuations[rows[k].j].size() - 1);
+        }
+        torch::Tensor cids = torch::zeros({R, Tc}, long_opts);
+        torch::Tensor targets = torch::zeros({R, Tc}, long_opts);
+        torch::Tensor cmask = torch::zeros({R, Tc}, long_opts);
+        torch::Tensor sel = torch::zeros({R}, long_opts);
+        for (int64_t k = 0; k < R; ++k) {
+          const Row& row = rows[rs + k];
+          const auto& c = requests[row.i].continuations[row.j];
+          const int64_t n = static_cast<int64_t>(c.size()) - 1;
+          std::vector<int32_t> head(c.begin(), c.end() - 1), tail(c.begin() + 1, c.end());
+          cids[k].narrow(0, 0, n).copy_(to_tensor(head));
+          targets[k].narrow(0, 0, n).copy_(to_tensor(tail));
+          cmask[k].narrow(0, 0, n).fill_(1);
+          sel[k] = row.b;
+        }
+        torch::Tensor sel_dev = sel.to(dev);
+        PastKV state = select_rows(r.present, sel_dev);
+        ForwardArgs a2;
+        a2.input_ids = cids.to(dev);
+        a2.attention_mask = torch::cat({mask.index_select(0, sel), cmask}, 1).to(dev);
+        a2.past = &state;
+        a2.logits_at = LogitsAt::Positions;
+        a2.logit_positions = torch::arange(Tc, long_opts).unsqueeze(0).expand({R, Tc}).to(dev);
+        ForwardResult r2 = model_.forward(a2);
+        ++stats_.forwards;
+        torch::Tensor tlp = torch::log_softmax(r2.logits.to(torch::kFloat32), -1)
+                                .gather(2, targets.to(dev).unsqueeze(-1))
+                                .squeeze(-1)
+                                .cpu();  // [R, Tc]
+        auto t = tlp.accessor<float, 2>();
+        for (int64_t k = 0; k < R; ++k) {
+          const Row& row = rows[rs + k];
+          const auto n = requests[row.i].continuations[row.j].size() - 1;
+          for (size_t s = 0; s < n; ++s) out[row.i][row.j].token_logprobs.push_back(t[k][s]);
+        }
+      }
+      done += static_cast<size_t>(B);
+      if (progress) progress(done);
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<ContinuationScore>> score_naive(const LlamaModel& model,
+                                                        const std::vector<ScoreRequest>& requests) {
+  torch::InferenceMode guard;
+  check_requests(requests, model.config().n_vocab);
+  std::vector<std::vector<ContinuationScore>> out(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& ctx = requests[i].context;
+    for (const auto& c : requests[i].continuations) {
+      std::vector<int32_t> all = ctx;
+      all.insert(all.end(), c.begin(), c.end());
+      const int64_t n = static_cast<int64_t>(c.size()), first = static_cast<int64_t>(ctx.size()) - 1;
+      ForwardArgs a;
+      a.input_ids = to_tensor(all).unsqueeze(0).to(model.device());
+      a.logits_at = LogitsAt::Positions;
+      a.logit_positions = torch::arange(first, first + n, torch::kInt64).unsqueeze(0).to(model.device());
+      torch::Tensor logp = torch::log_softmax(model.forward(a).logits[0].to(torch::kFloat32), -1);
+      torch::Tensor picked = logp.gather(1, to_tensor(c).to(model.device()).unsqueeze(1)).cpu();
+      ContinuationScore s;
+      for (int64_t t = 0; t < n; ++t) s.token_logprobs.push_back(picked[t][0].item<float>());
+      out[i].push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+}  // namespace ptune::eval

@@ -28,7 +28,7 @@ void register_info(CLI::App& app) {
       bytes += t.n_bytes;
     }
     const VocabSpec& v = l.tokenizer->spec();
-    nlohmann::json j = {
+    nlohmann::ordered_json j = {
         {"file", opts->model},
         {"gguf_version", l.file->version()},
         {"architecture", c.arch},

@@ -15,10 +15,11 @@ namespace ptune::cli {
 struct ModelOptions {
   std::string model;  // defaults to default_model_path()
   std::string device = "cpu";
-  int threads = 0;  // 0 = libtorch default
+  std::string dtype = "float32";  // matmul dtype: float32 | bfloat16
+  int threads = 0;                // 0 = libtorch default
 };
 
-// Adds -m/--model, --device and --threads to a subcommand.
+// Adds -m/--model, --device, --dtype and --threads to a subcommand.
 void add_model_options(CLI::App* cmd, ModelOptions* opts);
 
 // Applies --threads and resolves --device; throws std::runtime_error for CUDA without support.
@@ -38,5 +39,6 @@ void register_tokenize(CLI::App& app);
 void register_logits(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_chat(CLI::App& app);
+void register_eval(CLI::App& app);
 
 }  // namespace ptune::cli

@@ -37,21 +37,26 @@ torch::Tensor last_real_index(const torch::Tensor& new_mask) {
 
 }  // namespace
 
-LlamaModel LlamaModel::load(const std::string& path, torch::Device device) {
+LlamaModel LlamaModel::load(const std::string& path, torch::Device device,
+                            torch::ScalarType matmul_dtype) {
   try {
-    return from_gguf(gguf::GgufFile::open(path), device);
+    return from_gguf(gguf::GgufFile::open(path), device, matmul_dtype);
   } catch (const gguf::GgufError& e) {
     throw gguf::GgufError("loading model " + path + ": " + e.what());
   }
 }
 
-LlamaModel LlamaModel::from_gguf(const gguf::GgufFile& f, torch::Device device) {
+LlamaModel LlamaModel::from_gguf(const gguf::GgufFile& f, torch::Device device,
+                                 torch::ScalarType matmul_dtype) {
+  TORCH_CHECK(matmul_dtype == torch::kFloat32 || matmul_dtype == torch::kBFloat16,
+              "matmul dtype must be float32 or bfloat16");
   torch::NoGradGuard no_grad;
   LlamaModel m;
   m.cfg_ = LlamaConfig::from_gguf(f);
   const LlamaConfig& c = m.cfg_;
   const int64_t C = c.n_embd, D = c.head_dim, H = c.n_head, Hkv = c.n_head_kv;
   auto put = [&](torch::Tensor t) { return t.to(device).contiguous(); };
+  auto put_mm = [&](torch::Tensor t) { return t.to(device, matmul_dtype).contiguous(); };
 
   m.tok_embd_ = put(load_tensor(f, "token_embd.weight", {c.n_vocab, C}));
   m.output_norm_ = put(load_tensor(f, "output_norm.weight", {C}));
@@ -65,13 +70,13 @@ LlamaModel LlamaModel::from_gguf(const gguf::GgufFile& f, torch::Device device) 
     auto wk = unpermute_qk(load_tensor(f, blk(i, "attn_k"), {Hkv * D, C}), Hkv, D);
     auto wv = load_tensor(f, blk(i, "attn_v"), {Hkv * D, C});
     // One matmul for Q, K and V (and one for gate and up) instead of three (two).
-    L.w_qkv = put(torch::cat({wq, wk, wv}, 0));
-    L.wo = put(load_tensor(f, blk(i, "attn_output"), {C, H * D}));
+    L.w_qkv = put_mm(torch::cat({wq, wk, wv}, 0));
+    L.wo = put_mm(load_tensor(f, blk(i, "attn_output"), {C, H * D}));
     L.ffn_norm = put(load_tensor(f, blk(i, "ffn_norm"), {C}));
-    L.w_gate_up = put(torch::cat({load_tensor(f, blk(i, "ffn_gate"), {c.n_ff, C}),
-                                  load_tensor(f, blk(i, "ffn_up"), {c.n_ff, C})},
-                                 0));
-    L.w_down = put(load_tensor(f, blk(i, "ffn_down"), {C, c.n_ff}));
+    L.w_gate_up = put_mm(torch::cat({load_tensor(f, blk(i, "ffn_gate"), {c.n_ff, C}),
+                                     load_tensor(f, blk(i, "ffn_up"), {c.n_ff, C})},
+                                    0));
+    L.w_down = put_mm(load_tensor(f, blk(i, "ffn_down"), {C, c.n_ff}));
   }
   auto idx = torch::arange(0, D / 2, torch::kFloat64);
   m.rope_inv_freq_ = put(torch::pow(c.rope_theta, -2.0 * idx / D).to(torch::kFloat32));
@@ -98,10 +103,15 @@ torch::Tensor LlamaModel::apply_rope(const torch::Tensor& x, const torch::Tensor
   return torch::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
 }
 
+torch::Tensor LlamaModel::linear(const torch::Tensor& x, const torch::Tensor& w) {
+  if (w.scalar_type() == x.scalar_type()) return F::linear(x, w);
+  return F::linear(x.to(w.scalar_type()), w).to(x.scalar_type());
+}
+
 torch::Tensor LlamaModel::project_logits(const torch::Tensor& h,
                                          const torch::Tensor& vocab_subset) const {
-  if (!vocab_subset.defined()) return F::linear(h, output_);
-  return F::linear(h, output_.index_select(0, vocab_subset.to(device())));
+  if (!vocab_subset.defined()) return linear(h, output_);
+  return linear(h, output_.index_select(0, vocab_subset.to(device())));
 }
 
 ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
@@ -144,7 +154,7 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
     const Layer& L = layers_[l];
     // --- attention ---
     auto h = rms_norm(x, L.attn_norm);
-    auto qkv = F::linear(h, L.w_qkv);  // [B, T, (H + 2 Hkv) D]
+    auto qkv = linear(h, L.w_qkv);  // [B, T, (H + 2 Hkv) D]
     auto q = qkv.narrow(2, 0, H * D).view({B, T, H, D}).transpose(1, 2);
     auto k = qkv.narrow(2, H * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
     auto v = qkv.narrow(2, (H + Hkv) * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
@@ -168,11 +178,11 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
                     .view({B, H, T, D})
                     .transpose(1, 2)
                     .reshape({B, T, H * D});
-    x = x + F::linear(attn, L.wo);
+    x = x + linear(attn, L.wo);
     // --- SwiGLU feed-forward ---
-    auto g = F::linear(rms_norm(x, L.ffn_norm), L.w_gate_up);  // [B, T, 2 n_ff]
+    auto g = linear(rms_norm(x, L.ffn_norm), L.w_gate_up);  // [B, T, 2 n_ff]
     auto act = F::silu(g.narrow(2, 0, c.n_ff)) * g.narrow(2, c.n_ff, c.n_ff);
-    x = x + F::linear(act, L.w_down);
+    x = x + linear(act, L.w_down);
   }
   out.hidden = rms_norm(x, output_norm_);
 

@@ -66,9 +66,16 @@ struct ForwardResult {
 
 class LlamaModel {
  public:
-  // Reads config and weights from GGUF (dequantized to float32 on `device`).
-  static LlamaModel from_gguf(const gguf::GgufFile& file, torch::Device device = torch::kCPU);
-  static LlamaModel load(const std::string& path, torch::Device device = torch::kCPU);
+  // Reads config and weights from GGUF, dequantized to `matmul_dtype` on `device`.
+  // float32 (default) is the reference path, checked against transformers to 2e-3.
+  // bfloat16 stores the projection weights in bf16 and runs the matmuls in bf16 (norms, RoPE,
+  // softmax and the residual stream stay fp32): about 3x faster matmuls on CPUs with AVX512-BF16
+  // and half the memory traffic when decoding, at the cost of logit errors up to ~0.7 (top-1
+  // agreement with fp32 99% on the golden prompts).
+  static LlamaModel from_gguf(const gguf::GgufFile& file, torch::Device device = torch::kCPU,
+                              torch::ScalarType matmul_dtype = torch::kFloat32);
+  static LlamaModel load(const std::string& path, torch::Device device = torch::kCPU,
+                         torch::ScalarType matmul_dtype = torch::kFloat32);
 
   ForwardResult forward(const ForwardArgs& args) const;
 
@@ -78,6 +85,7 @@ class LlamaModel {
   const torch::Tensor& token_embedding() const { return tok_embd_; }
   const LlamaConfig& config() const { return cfg_; }
   torch::Device device() const { return tok_embd_.device(); }
+  torch::ScalarType matmul_dtype() const { return output_.scalar_type(); }
 
  private:
   struct Layer {
@@ -91,10 +99,12 @@ class LlamaModel {
   torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w) const;
   torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& pos) const;
   torch::Tensor project_logits(const torch::Tensor& h, const torch::Tensor& vocab_subset) const;
+  // x @ w^T in w's dtype, result in float32.
+  static torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w);
 
   LlamaConfig cfg_;
-  torch::Tensor tok_embd_;  // [V, C]
-  torch::Tensor output_;    // [V, C]; aliases tok_embd_ when embeddings are tied
+  torch::Tensor tok_embd_;  // [V, C] float32
+  torch::Tensor output_;    // [V, C] in the matmul dtype; shares tok_embd_ when tied and fp32
   torch::Tensor output_norm_;
   torch::Tensor rope_inv_freq_;  // [D/2]
   std::vector<Layer> layers_;

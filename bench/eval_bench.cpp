@@ -1,0 +1,201 @@
+// eval_bench: examples/s of ptune's eval path against a naive per-example loop (same binary) and
+// a plain transformers loop (bench/anchors/eval_transformers.py), on a 5-shot classification
+// prompt (examples/sentiment, test split), the same GGUF, the same thread count.
+//
+//   ptune eval     run_eval (render + tokenize + shared-prefix KV + one state per example, batched,
+//                  + metrics and bootstrap): what `ptune eval --shots 5` does after loading.
+//   ptune naive    per example, per label: one plain forward over prompt + label tokens
+//                  (logits only at the label positions), sum of log-probs; argmax.
+//   transformers   per example, per label: tokenizer + model(prompt + label) with full logits.
+// Each engine scores the same prompts and label continuations; the bench checks that the three
+// agree on the per-label scores (max |diff| printed) and prints examples/s and the ratios.
+//
+//   eval_bench [--model PATH] [--threads N] [--n EXAMPLES] [--shots K] [--batch-size B]
+//              [--no-anchor]
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ptune/eval/evaluator.h"
+#include "ptune/eval/scorer.h"
+#include "ptune/io/gguf.h"
+#include "ptune/model/model_path.h"
+#include "ptune/tasks/fewshot.h"
+#include "ptune/tasks/prompt.h"
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool is_file(const std::string& p) {
+  struct stat st{};
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string repo_root() {
+  std::string f = __FILE__;  // <root>/bench/eval_bench.cpp
+  for (int i = 0; i < 2; ++i) f = f.substr(0, f.find_last_of('/'));
+  return f;
+}
+
+std::string find_python(const std::string& root) {
+  if (const char* p = std::getenv("PTUNE_REF_PYTHON"); p && *p) return p;
+  for (const std::string& c : {root + "/.venv-ref/bin/python", std::string("/opt/ptune-ref/bin/python")}) {
+    if (is_file(c)) return c;
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model_path = ptune::default_model_path();
+  int threads = 2, shots = 5, batch = 16;
+  size_t n = 72;
+  bool anchor = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--model") model_path = next();
+    else if (a == "--threads") threads = std::stoi(next());
+    else if (a == "--n") n = std::stoul(next());
+    else if (a == "--shots") shots = std::stoi(next());
+    else if (a == "--batch-size") batch = std::stoi(next());
+    else if (a == "--no-anchor") anchor = false;
+    else {
+      std::cerr << "usage: eval_bench [--model PATH] [--threads N] [--n EXAMPLES] [--shots K] "
+                   "[--batch-size B] [--no-anchor]\n";
+      return 2;
+    }
+  }
+  try {
+    torch::set_num_threads(threads);
+    const std::string root = repo_root();
+    auto file = ptune::gguf::GgufFile::open(model_path);
+    ptune::Tokenizer tok = ptune::Tokenizer::from_gguf(file);
+    ptune::LlamaModel model = ptune::LlamaModel::from_gguf(file);
+    const auto task = ptune::tasks::load_task(root + "/examples/sentiment/task.json");
+    const auto data = ptune::tasks::load_task_data(task);
+
+    ptune::eval::EvalOptions opt;
+    opt.shots = static_cast<size_t>(shots);
+    opt.limit = n;
+    opt.scorer.batch_size = batch;
+    opt.model_name = model_path.substr(model_path.find_last_of('/') + 1);
+    // The same prompts and continuations the eval path builds, for the naive loop and the anchor.
+    ptune::tasks::TaskSpec t = task;
+    t.few_shot.k = static_cast<size_t>(shots);
+    ptune::tasks::PromptBuilder prompts(t);
+    const auto examples = ptune::eval::eval_examples(data, "test", n);
+    n = examples.size();
+    std::vector<ptune::eval::ScoreRequest> reqs(n);
+    nlohmann::json spec = {{"model", model_path}, {"threads", threads}, {"examples", nlohmann::json::array()}};
+    for (size_t i = 0; i < n; ++i) {
+      auto demos = ptune::tasks::select_demos(data.train, t.few_shot, examples[i], "label", i);
+      const std::string text = prompts.render(examples[i], demos).text();
+      reqs[i].context = tok.encode(text);
+      nlohmann::json conts = nlohmann::json::array();
+      for (const auto& c : prompts.candidates(examples[i])) {
+        reqs[i].continuations.push_back(tok.encode(c.continuation, false, false));
+        conts.push_back(c.continuation);
+      }
+      spec["examples"].push_back({{"prompt", text}, {"continuations", conts},
+                                  {"gold", prompts.gold_index(examples[i])}});
+    }
+    size_t prompt_tokens = 0;
+    for (const auto& r : reqs) prompt_tokens += r.context.size();
+    std::printf("eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
+                "%d threads, batch %d\n", n, shots, double(prompt_tokens) / n, threads, batch);
+
+    // Warmup, then the eval path.
+    { ptune::eval::ContinuationScorer w(model, opt.scorer); w.score({reqs[0]}); }
+    double t0 = now_s();
+    ptune::eval::EvalResult r = ptune::eval::run_eval(task, data, model, tok, opt);
+    const double t_eval = now_s() - t0;
+    const auto& eng = r.summary["engine"];
+    std::printf("ptune eval:   %.2f s  %.2f ex/s  (accuracy %.4f; prefix %lld tokens once, %lld suffix "
+                "tokens, %lld padded, %zu forwards)\n",
+                t_eval, n / t_eval, r.headline.at(0).ci.value, eng["prefix_tokens"].get<long long>(),
+                eng["suffix_tokens"].get<long long>(), eng["padded_tokens"].get<long long>(),
+                eng["forwards"].get<size_t>());
+
+    ptune::eval::ContinuationScorer fast(model, opt.scorer);
+    t0 = now_s();
+    auto fast_scores = fast.score(reqs);
+    const double t_score = now_s() - t0;
+    std::printf("  (scoring alone: %.2f s, %.2f ex/s)\n", t_score, n / t_score);
+
+    t0 = now_s();
+    auto naive = ptune::eval::score_naive(model, reqs);
+    const double t_naive = now_s() - t0;
+    double max_diff = 0;
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < naive[i].size(); ++j) {
+        max_diff = std::max(max_diff, std::abs(naive[i][j].sum() - fast_scores[i][j].sum()));
+      }
+    }
+    std::printf("ptune naive:  %.2f s  %.2f ex/s  (max |score diff| vs eval path %.2e)\n", t_naive,
+                n / t_naive, max_diff);
+
+    double t_hf = NAN;
+    std::string hf_note = "skipped (--no-anchor)";
+    const std::string py = anchor ? find_python(root) : "";
+    if (anchor && py.empty()) hf_note = "no reference python ($PTUNE_REF_PYTHON, .venv-ref, /opt/ptune-ref)";
+    if (!py.empty()) {
+      const std::string in = "/tmp/ptune_eval_bench_" + std::to_string(getpid()) + ".json";
+      std::ofstream(in) << spec.dump();
+      const std::string cmd = "'" + py + "' '" + root + "/bench/anchors/eval_transformers.py' '" + in + "'";
+      std::string out;
+      if (FILE* p = popen(cmd.c_str(), "r")) {
+        char buf[4096];
+        size_t k;
+        while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+        pclose(p);
+      }
+      std::remove(in.c_str());
+      try {
+        auto j = nlohmann::json::parse(out.substr(out.find('{')));
+        if (j.contains("error")) {
+          hf_note = "error: " + j["error"].get<std::string>();
+        } else {
+          t_hf = j["seconds"].get<double>();
+          double d = 0;
+          for (size_t i = 0; i < n; ++i) {
+            for (size_t c = 0; c < naive[i].size(); ++c) {
+              d = std::max(d, std::abs(j["scores"][i][c].get<double>() - naive[i][c].sum()));
+            }
+          }
+          hf_note = "transformers " + j["transformers"].get<std::string>() + ", torch " +
+                    j["torch"].get<std::string>() + "; max |score diff| vs ptune " + std::to_string(d);
+        }
+      } catch (const std::exception& e) {
+        hf_note = std::string("could not read the anchor's output: ") + e.what();
+      }
+    }
+    if (std::isfinite(t_hf)) {
+      std::printf("transformers: %.2f s  %.2f ex/s  (%s)\n", t_hf, n / t_hf, hf_note.c_str());
+    } else {
+      std::printf("transformers: %s\n", hf_note.c_str());
+    }
+    std::printf("\n%-14s %10s %16s\n", "engine", "ex/s", "ptune eval / x");
+    std::printf("%-14s %10.2f %15.2fx\n", "ptune eval", n / t_eval, 1.0);
+    std::printf("%-14s %10.2f %15.2fx\n", "ptune naive", n / t_naive, t_naive / t_eval);
+    if (std::isfinite(t_hf)) std::printf("%-14s %10.2f %15.2fx\n", "transformers", n / t_hf, t_hf / t_eval);
+  } catch (const std::exception& e) {
+    std::cerr << "eval_bench: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

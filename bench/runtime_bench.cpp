@@ -177,6 +177,16 @@ nlohmann::json run_anchors(const Options& o, int threads) {
   }
 }
 
+// 1-minute load average; a busy machine (a build next door) makes every figure here meaningless.
+double loadavg1() {
+  double l = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = -1;
+    std::fclose(f);
+  }
+  return l;
+}
+
 std::string fmt(double v, const char* f = "%.1f") {
   char b[64];
   std::snprintf(b, sizeof b, f, v);
@@ -226,6 +236,8 @@ int main(int argc, char** argv) {
     const int threads = at::get_num_threads();
     std::printf("runtime_bench: model %s, %d threads, %d repeats (median), libtorch %s\n", o.model.c_str(),
                 threads, o.repeats, TORCH_VERSION);
+    std::printf("load average (1 min) at start: %.2f%s\n", loadavg1(),
+                loadavg1() > 0.5 ? "  (machine not idle: numbers are pessimistic)" : "");
     std::fflush(stdout);
 
     double t0 = now_s();

@@ -92,12 +92,17 @@ torch::Tensor LlamaModel::rms_norm(const torch::Tensor& x, const torch::Tensor& 
   return x * torch::rsqrt(var + cfg_.rms_eps) * w;
 }
 
-// x: [B, heads, T, D], pos: [B, T] -> x rotated by pos * inv_freq (rotate-half convention).
-torch::Tensor LlamaModel::apply_rope(const torch::Tensor& x, const torch::Tensor& pos) const {
+// cos and sin of pos * inv_freq, each [B, 1, T, D/2]: computed once per forward, used by every
+// layer's queries and keys.
+std::pair<torch::Tensor, torch::Tensor> LlamaModel::rope_tables(const torch::Tensor& pos) const {
   auto angles = pos.to(torch::kFloat32).unsqueeze(-1) * rope_inv_freq_;  // [B, T, D/2]
-  auto cos = angles.cos().unsqueeze(1);                                  // [B, 1, T, D/2]
-  auto sin = angles.sin().unsqueeze(1);
-  const int64_t half = cfg_.head_dim / 2;
+  return {angles.cos().unsqueeze(1), angles.sin().unsqueeze(1)};
+}
+
+// x: [B, heads, T, D] rotated by the angles in (cos, sin), rotate-half convention.
+torch::Tensor LlamaModel::apply_rope(const torch::Tensor& x, const torch::Tensor& cos,
+                                     const torch::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
   auto x1 = x.narrow(-1, 0, half);
   auto x2 = x.narrow(-1, half, half);
   return torch::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
@@ -144,6 +149,7 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
                   .masked_fill(allowed.logical_not(), -1e30f)
                   .unsqueeze(1);
   const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  auto [cos, sin] = rope_tables(pos);
 
   ForwardResult out;
   if (a.return_present) {
@@ -158,8 +164,8 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
     auto q = qkv.narrow(2, 0, H * D).view({B, T, H, D}).transpose(1, 2);
     auto k = qkv.narrow(2, H * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
     auto v = qkv.narrow(2, (H + Hkv) * D, Hkv * D).view({B, T, Hkv, D}).transpose(1, 2);
-    q = apply_rope(q, pos);
-    k = apply_rope(k, pos);
+    q = apply_rope(q, cos, sin);
+    k = apply_rope(k, cos, sin);
     if (a.past) {
       k = torch::cat({a.past->keys[l].to(k.dtype()), k}, 2);
       v = torch::cat({a.past->values[l].to(v.dtype()), v}, 2);

@@ -97,7 +97,9 @@ class LlamaModel {
     torch::Tensor w_down;     // [C, n_ff]
   };
   torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w) const;
-  torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& pos) const;
+  std::pair<torch::Tensor, torch::Tensor> rope_tables(const torch::Tensor& pos) const;
+  static torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos,
+                                  const torch::Tensor& sin);
   torch::Tensor project_logits(const torch::Tensor& h, const torch::Tensor& vocab_subset) const;
   // x @ w^T in w's dtype, result in float32.
   static torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w);

@@ -116,8 +116,15 @@ int main(int argc, char** argv) {
     }
     size_t prompt_tokens = 0;
     for (const auto& r : reqs) prompt_tokens += r.context.size();
+    std::string load = "?";
+    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+      char buf[64] = {0};
+      if (std::fgets(buf, sizeof buf, f)) load = std::string(buf).substr(0, 14);
+      std::fclose(f);
+    }
     std::printf("eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
-                "%d threads, batch %d\n", n, shots, double(prompt_tokens) / n, threads, batch);
+                "%d threads, batch %d; load average %s (other processes slow every engine)\n", n,
+                shots, double(prompt_tokens) / n, threads, batch, load.c_str());
 
     // Warmup, then the eval path.
     { ptune::eval::ContinuationScorer w(model, opt.scorer); w.score({reqs[0]}); }

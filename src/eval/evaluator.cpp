@@ -2,6 +2,7 @@
 #include "ptune/eval/evaluator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -91,6 +92,38 @@ class PromptFormatter {
 };
 
 
+
+std::string trim(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+// generate(), except that a stop string met before any non-whitespace text does not end the
+// answer (a model that starts "Answer:" with a newline has not answered yet): decoding goes on
+// from prompt + what was generated, within the same max_tokens budget.
+GenerateResult generate_answer(const LlamaModel& model, const Tokenizer& tok,
+                               const std::vector<int32_t>& prompt, const GenerateOptions& g,
+                               const PastKV* prefix) {
+  GenerateResult total;
+  std::vector<int32_t> ctx = prompt;
+  GenerateOptions opt = g;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    GenerateResult r = generate(model, tok, ctx, opt, nullptr, prefix);
+    total.tokens.insert(total.tokens.end(), r.tokens.begin(), r.tokens.end());
+    total.finish_reason = r.finish_reason;
+    const bool hit_eos = !r.tokens.empty() && tok.is_end_of_generation(r.tokens.back());
+    const int left = g.max_tokens - static_cast<int>(total.tokens.size());
+    if (!trim(r.text).empty() || r.finish_reason != "stop" || hit_eos || left <= 0) {
+      total.text = r.text;
+      break;
+    }
+    ctx.insert(ctx.end(), r.tokens.begin(), r.tokens.end());
+    opt.max_tokens = left;
+  }
+  return total;
+}
 
 }  // namespace
 
@@ -312,8 +345,8 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
       for (size_t i : grp.members) {
         g.sampling.seed = seed + i;  // per example: the result does not depend on the order
         std::vector<int32_t> suffix(ids[i].begin() + static_cast<std::ptrdiff_t>(grp.prefix), ids[i].end());
-        GenerateResult out = generate(model, tok, suffix, g, nullptr, grp.prefix ? &prefix : nullptr);
-        preds[i] = out.text;
+        GenerateResult out = generate_answer(model, tok, suffix, g, grp.prefix ? &prefix : nullptr);
+        preds[i] = trim(out.text);
         gen_tokens += out.tokens.size();
         refs[i] = prompts.references(examples[i]);
         json& r = res.records[i];

@@ -448,6 +448,12 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
     }
   }
 
+  // Headline metrics in the task's order.
+  auto rank = [&](const MetricResult& m) {
+    return std::find(task.metrics.begin(), task.metrics.end(), m.name) - task.metrics.begin();
+  };
+  std::stable_sort(res.headline.begin(), res.headline.end(),
+                   [&](const MetricResult& a, const MetricResult& b) { return rank(a) < rank(b); });
   res.seconds = seconds_since(t_start);
   res.summary = {
       {"task", task.name},

@@ -163,7 +163,8 @@ TEST(Evaluator, GenerationIsReproducibleAndCached) {
   const std::string json = R"({
     "name": "tinyqa", "type": "qa", "instruction": "Answer.",
     "template": "{instruction}\n{demos}Q: {question}\nA:",
-    "metrics": ["exact_match", "token_f1", "bleu", "chrf", "rouge_l", "nll"],
+    "metrics": ["exact_match", "token_f1", "bleu", "chrf", "rouge_l", "nll", "rubric"],
+    "judge": {"prompt": "Q: {input}\nA: {prediction}\nRef: {reference}\nScore (1-5):"},
     "data": {"train": "train.jsonl", "test": "test.jsonl"},
     "few_shot": {"k": 1, "selection": "random", "template": "Q: {question}\nA: {target}"},
     "generation": {"max_tokens": 5, "stop": ["\n"], "temperature": 0.8}})";
@@ -191,7 +192,17 @@ TEST(Evaluator, GenerationIsReproducibleAndCached) {
   }
   std::vector<std::string> names;
   for (const auto& m : r1.headline) names.push_back(m.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"exact_match", "token_f1", "bleu", "chrf", "rouge_l", "nll"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"exact_match", "token_f1", "bleu", "chrf", "rouge_l",
+                                              "nll", "rubric"}));
+  double sum = 0;
+  for (const auto& rec : r1.records) {
+    const double g = rec["rubric"]["score"].get<double>();
+    EXPECT_GE(g, 1);
+    EXPECT_LE(g, 5);
+    EXPECT_EQ(g, std::round(g));
+    sum += g;
+  }
+  EXPECT_NEAR(r1.headline[6].ci.value, sum / 5, 1e-12);
 }
 
 TEST(Evaluator, BadOptionsAreClearErrors) {

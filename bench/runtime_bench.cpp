@@ -1,6 +1,7 @@
 // runtime_bench: ptune's inference speed next to llama.cpp and transformers on the same GGUF.
 //
-// Measures, with ptune::LlamaModel (fp32 weights dequantized from the GGUF), at --threads T:
+// Measures, with ptune::LlamaModel (fp32 weights dequantized from the GGUF; then again with the
+// opt-in bfloat16 matmuls), at --threads T:
 //   prefill  B=8 sequences x T=128 random token ids, one forward, logits only at the last position
 //            (LogitsAt::Last), under torch::InferenceMode; tokens/s = 1024 / time.
 //   decode   batch 1: a short prompt, then 128 greedy steps each feeding the previous argmax with
@@ -24,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -33,7 +35,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "ptune/model/llama.h"
@@ -78,8 +79,8 @@ double matmul_peak_gflops(int repeats) {
 }
 
 double prefill_flops(const ptune::LlamaConfig& c) {
-  const double B = kBatch, T = kSeq, C = c.n_embd, H = c.n_head, Hkv = c.n_head_kv,
-               D = c.head_dim, F = c.n_ff, V = c.n_vocab, L = c.n_layer;
+  const double B = kBatch, T = kSeq, C = c.n_embd, H = c.n_head, Hkv = c.n_head_kv, D = c.head_dim,
+               F = c.n_ff, V = c.n_vocab, L = c.n_layer;
   const double proj = C * H * D + 2 * C * Hkv * D + H * D * C + 3 * C * F;
   return 2 * L * proj * B * T + 2 * L * H * D * B * T * (T + 1) + 2 * B * C * V;
 }
@@ -123,7 +124,7 @@ double bench_decode(const ptune::LlamaModel& model, int repeats) {
 }
 
 bool is_file(const std::string& p) {
-  struct stat st{};
+  struct stat st {};
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -139,7 +140,8 @@ std::string repo_root() {
 
 std::string find_python(const std::string& root) {
   if (const char* p = std::getenv("PTUNE_REF_PYTHON"); p && *p) return p;
-  for (const std::string& c : {root + "/.venv-ref/bin/python", std::string("/opt/ptune-ref/bin/python")}) {
+  for (const std::string& c :
+       {root + "/.venv-ref/bin/python", std::string("/opt/ptune-ref/bin/python")}) {
     if (is_file(c)) return c;
   }
   return "";
@@ -156,10 +158,12 @@ nlohmann::json run_anchors(const Options& o, int threads) {
   const std::string root = repo_root();
   const std::string py = find_python(root);
   if (py.empty()) {
-    return {{"error", "no reference Python (set PTUNE_REF_PYTHON or run scripts/reference/make_venv)"}};
+    return {
+        {"error", "no reference Python (set PTUNE_REF_PYTHON or run scripts/reference/make_venv)"}};
   }
-  const std::string cmd = shell_quote(py) + " " + shell_quote(root + "/bench/anchors/runtime_anchors.py") +
-                          " --model " + shell_quote(o.model) + " --threads " + std::to_string(threads) +
+  const std::string cmd = shell_quote(py) + " " +
+                          shell_quote(root + "/bench/anchors/runtime_anchors.py") + " --model " +
+                          shell_quote(o.model) + " --threads " + std::to_string(threads) +
                           " --repeats " + std::to_string(o.repeats);
   std::cerr << "runtime_bench: running anchors: " << cmd << "\n";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
@@ -212,10 +216,14 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--model" || a == "-m") o.model = value();
-    else if (a == "--threads") o.threads = std::stoi(value());
-    else if (a == "--repeats") o.repeats = std::max(1, std::stoi(value()));
-    else if (a == "--no-anchors") o.anchors = false;
+    if (a == "--model" || a == "-m")
+      o.model = value();
+    else if (a == "--threads")
+      o.threads = std::stoi(value());
+    else if (a == "--repeats")
+      o.repeats = std::max(1, std::stoi(value()));
+    else if (a == "--no-anchors")
+      o.anchors = false;
     else if (a == "-h" || a == "--help") {
       std::cout << "runtime_bench [--model PATH] [--threads N] [--repeats N] [--no-anchors]\n";
       std::exit(0);
@@ -234,8 +242,8 @@ int main(int argc, char** argv) {
     Options o = parse(argc, argv);
     if (o.threads > 0) at::set_num_threads(o.threads);
     const int threads = at::get_num_threads();
-    std::printf("runtime_bench: model %s, %d threads, %d repeats (median), libtorch %s\n", o.model.c_str(),
-                threads, o.repeats, TORCH_VERSION);
+    std::printf("runtime_bench: model %s, %d threads, %d repeats (median), libtorch %s\n",
+                o.model.c_str(), threads, o.repeats, TORCH_VERSION);
     std::printf("load average (1 min) at start: %.2f%s\n", loadavg1(),
                 loadavg1() > 0.5 ? "  (machine not idle: numbers are pessimistic)" : "");
     std::fflush(stdout);
@@ -250,24 +258,47 @@ int main(int argc, char** argv) {
     const double pre = bench_prefill(model, o.repeats);
     const double flops = prefill_flops(model.config());
     const double achieved = flops * pre / (kBatch * kSeq) / 1e9;
-    std::printf("ptune prefill %lldx%lld: %.1f tok/s, %.1f GFLOP/s achieved (%.1f GFLOP per pass, %.0f%% of matmul peak)\n",
-                static_cast<long long>(kBatch), static_cast<long long>(kSeq), pre, achieved, flops / 1e9,
-                100.0 * achieved / peak);
+    std::printf(
+        "ptune prefill %lldx%lld: %.1f tok/s, %.1f GFLOP/s achieved (%.1f GFLOP per pass, %.0f%% "
+        "of matmul peak)\n",
+        static_cast<long long>(kBatch), static_cast<long long>(kSeq), pre, achieved, flops / 1e9,
+        100.0 * achieved / peak);
     std::fflush(stdout);
     const double dec = bench_decode(model, o.repeats);
-    std::printf("ptune decode (batch 1, %lld new tokens): %.1f tok/s\n", static_cast<long long>(kNewTokens), dec);
+    std::printf("ptune decode (batch 1, %lld new tokens): %.1f tok/s\n",
+                static_cast<long long>(kNewTokens), dec);
     std::fflush(stdout);
 
-    nlohmann::json anchors = o.anchors ? run_anchors(o, threads) : nlohmann::json{{"error", "skipped (--no-anchors)"}};
-    std::printf("\n%-14s %14s %14s %16s %16s\n", "engine", "prefill tok/s", "decode tok/s", "ptune/x prefill",
-                "ptune/x decode");
+    // The opt-in bfloat16 matmul path (--dtype bfloat16 in the CLI), same measurements.
+    double pre_bf16 = 0, dec_bf16 = 0;
+    {
+      ptune::LlamaModel bf16 = ptune::LlamaModel::load(o.model, torch::kCPU, torch::kBFloat16);
+      pre_bf16 = bench_prefill(bf16, o.repeats);
+      dec_bf16 = bench_decode(bf16, o.repeats);
+    }
+    std::printf("ptune bf16 matmuls: prefill %.1f tok/s, decode %.1f tok/s\n", pre_bf16, dec_bf16);
+    std::fflush(stdout);
+
+    nlohmann::json anchors =
+        o.anchors ? run_anchors(o, threads) : nlohmann::json{{"error", "skipped (--no-anchors)"}};
+    std::printf("\n%-14s %14s %14s %16s %16s\n", "engine", "prefill tok/s", "decode tok/s",
+                "ptune/x prefill", "ptune/x decode");
     std::printf("%-14s %14.1f %14.1f %16s %16s\n", "ptune", pre, dec, "1.00x", "1.00x");
     if (anchors.contains("error")) {
       std::printf("(anchors: %s)\n", anchors["error"].get<std::string>().c_str());
     } else {
-      print_row("llama.cpp", anchors.value("llama_cpp", nlohmann::json{{"error", "missing"}}), pre, dec);
-      print_row("transformers", anchors.value("transformers", nlohmann::json{{"error", "missing"}}), pre, dec);
-      if (anchors.contains("llama_cpp") && anchors["llama_cpp"].contains("prefill_sequential_tps")) {
+      print_row("llama.cpp", anchors.value("llama_cpp", nlohmann::json{{"error", "missing"}}), pre,
+                dec);
+      print_row("transformers", anchors.value("transformers", nlohmann::json{{"error", "missing"}}),
+                pre, dec);
+      for (const char* name : {"llama_cpp", "transformers"}) {
+        if (!anchors.contains(name) || anchors[name].contains("error")) continue;
+        std::printf("ptune bf16 / %-12s prefill %.2fx, decode %.2fx\n", name,
+                    pre_bf16 / anchors[name]["prefill_tps"].get<double>(),
+                    dec_bf16 / anchors[name]["decode_tps"].get<double>());
+      }
+      if (anchors.contains("llama_cpp") &&
+          anchors["llama_cpp"].contains("prefill_sequential_tps")) {
         std::printf("(llama.cpp prefill of the 8 sequences one after another: %.1f tok/s)\n",
                     anchors["llama_cpp"]["prefill_sequential_tps"].get<double>());
       }

@@ -7,6 +7,7 @@
 //   ptune naive    per example, per label: one plain forward over prompt + label tokens
 //                  (logits only at the label positions), sum of log-probs; argmax.
 //   transformers   per example, per label: tokenizer + model(prompt + label) with full logits.
+// Runs with OMP_WAIT_POLICY=PASSIVE unless set (re-executes itself), like `ptune eval`.
 // Each engine scores the same prompts and label continuations; the bench checks that the three
 // agree on the per-label scores (max |diff| printed) and prints examples/s and the ratios.
 //
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -61,6 +63,13 @@ std::string find_python(const std::string& root) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As `ptune eval` does (docs/eval.md): sleeping OpenMP threads unless the user chose a policy;
+  // the transformers anchor inherits the same environment.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+    unsetenv("OMP_WAIT_POLICY");
+  }
   std::string model_path = ptune::default_model_path();
   int threads = 2, shots = 5, batch = 16;
   size_t n = 72;

@@ -42,7 +42,7 @@ double now_s() {
 }
 
 bool is_file(const std::string& p) {
-  struct stat st{};
+  struct stat st {};
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -54,7 +54,8 @@ std::string repo_root() {
 
 std::string find_python(const std::string& root) {
   if (const char* p = std::getenv("PTUNE_REF_PYTHON"); p && *p) return p;
-  for (const std::string& c : {root + "/.venv-ref/bin/python", std::string("/opt/ptune-ref/bin/python")}) {
+  for (const std::string& c :
+       {root + "/.venv-ref/bin/python", std::string("/opt/ptune-ref/bin/python")}) {
     if (is_file(c)) return c;
   }
   return "";
@@ -77,12 +78,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--model") model_path = next();
-    else if (a == "--threads") threads = std::stoi(next());
-    else if (a == "--n") n = std::stoul(next());
-    else if (a == "--shots") shots = std::stoi(next());
-    else if (a == "--batch-size") batch = std::stoi(next());
-    else if (a == "--no-anchor") anchor = false;
+    if (a == "--model")
+      model_path = next();
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--n")
+      n = std::stoul(next());
+    else if (a == "--shots")
+      shots = std::stoi(next());
+    else if (a == "--batch-size")
+      batch = std::stoi(next());
+    else if (a == "--no-anchor")
+      anchor = false;
     else {
       std::cerr << "usage: eval_bench [--model PATH] [--threads N] [--n EXAMPLES] [--shots K] "
                    "[--batch-size B] [--no-anchor]\n";
@@ -110,7 +117,8 @@ int main(int argc, char** argv) {
     const auto examples = ptune::eval::eval_examples(data, "test", n);
     n = examples.size();
     std::vector<ptune::eval::ScoreRequest> reqs(n);
-    nlohmann::json spec = {{"model", model_path}, {"threads", threads}, {"examples", nlohmann::json::array()}};
+    nlohmann::json spec = {
+        {"model", model_path}, {"threads", threads}, {"examples", nlohmann::json::array()}};
     for (size_t i = 0; i < n; ++i) {
       auto demos = ptune::tasks::select_demos(data.train, t.few_shot, examples[i], "label", i);
       const std::string text = prompts.render(examples[i], demos).text();
@@ -120,8 +128,8 @@ int main(int argc, char** argv) {
         reqs[i].continuations.push_back(tok.encode(c.continuation, false, false));
         conts.push_back(c.continuation);
       }
-      spec["examples"].push_back({{"prompt", text}, {"continuations", conts},
-                                  {"gold", prompts.gold_index(examples[i])}});
+      spec["examples"].push_back(
+          {{"prompt", text}, {"continuations", conts}, {"gold", prompts.gold_index(examples[i])}});
     }
     size_t prompt_tokens = 0;
     for (const auto& r : reqs) prompt_tokens += r.context.size();
@@ -131,21 +139,26 @@ int main(int argc, char** argv) {
       if (std::fgets(buf, sizeof buf, f)) load = std::string(buf).substr(0, 14);
       std::fclose(f);
     }
-    std::printf("eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
-                "%d threads, batch %d; load average %s (other processes slow every engine)\n", n,
-                shots, double(prompt_tokens) / n, threads, batch, load.c_str());
+    std::printf(
+        "eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
+        "%d threads, batch %d; load average %s (other processes slow every engine)\n",
+        n, shots, double(prompt_tokens) / n, threads, batch, load.c_str());
 
     // Warmup, then the eval path.
-    { ptune::eval::ContinuationScorer w(model, opt.scorer); w.score({reqs[0]}); }
+    {
+      ptune::eval::ContinuationScorer w(model, opt.scorer);
+      w.score({reqs[0]});
+    }
     double t0 = now_s();
     ptune::eval::EvalResult r = ptune::eval::run_eval(task, data, model, tok, opt);
     const double t_eval = now_s() - t0;
     const auto& eng = r.summary["engine"];
-    std::printf("ptune eval:   %.2f s  %.2f ex/s  (accuracy %.4f; prefix %lld tokens once, %lld suffix "
-                "tokens, %lld padded, %zu forwards)\n",
-                t_eval, n / t_eval, r.headline.at(0).ci.value, eng["prefix_tokens"].get<long long>(),
-                eng["suffix_tokens"].get<long long>(), eng["padded_tokens"].get<long long>(),
-                eng["forwards"].get<size_t>());
+    std::printf(
+        "ptune eval:   %.2f s  %.2f ex/s  (accuracy %.4f; prefix %lld tokens once, %lld suffix "
+        "tokens, %lld padded, %zu forwards)\n",
+        t_eval, n / t_eval, r.headline.at(0).ci.value, eng["prefix_tokens"].get<long long>(),
+        eng["suffix_tokens"].get<long long>(), eng["padded_tokens"].get<long long>(),
+        eng["forwards"].get<size_t>());
 
     ptune::eval::ContinuationScorer fast(model, opt.scorer);
     t0 = now_s();
@@ -168,11 +181,13 @@ int main(int argc, char** argv) {
     double t_hf = NAN;
     std::string hf_note = "skipped (--no-anchor)";
     const std::string py = anchor ? find_python(root) : "";
-    if (anchor && py.empty()) hf_note = "no reference python ($PTUNE_REF_PYTHON, .venv-ref, /opt/ptune-ref)";
+    if (anchor && py.empty())
+      hf_note = "no reference python ($PTUNE_REF_PYTHON, .venv-ref, /opt/ptune-ref)";
     if (!py.empty()) {
       const std::string in = "/tmp/ptune_eval_bench_" + std::to_string(getpid()) + ".json";
       std::ofstream(in) << spec.dump();
-      const std::string cmd = "'" + py + "' '" + root + "/bench/anchors/eval_transformers.py' '" + in + "'";
+      const std::string cmd =
+          "'" + py + "' '" + root + "/bench/anchors/eval_transformers.py' '" + in + "'";
       std::string out;
       if (FILE* p = popen(cmd.c_str(), "r")) {
         char buf[4096];
@@ -194,7 +209,8 @@ int main(int argc, char** argv) {
             }
           }
           hf_note = "transformers " + j["transformers"].get<std::string>() + ", torch " +
-                    j["torch"].get<std::string>() + "; max |score diff| vs ptune " + std::to_string(d);
+                    j["torch"].get<std::string>() + "; max |score diff| vs ptune " +
+                    std::to_string(d);
         }
       } catch (const std::exception& e) {
         hf_note = std::string("could not read the anchor's output: ") + e.what();
@@ -208,7 +224,8 @@ int main(int argc, char** argv) {
     std::printf("\n%-14s %10s %16s\n", "engine", "ex/s", "ptune eval / x");
     std::printf("%-14s %10.2f %15.2fx\n", "ptune eval", n / t_eval, 1.0);
     std::printf("%-14s %10.2f %15.2fx\n", "ptune naive", n / t_naive, t_naive / t_eval);
-    if (std::isfinite(t_hf)) std::printf("%-14s %10.2f %15.2fx\n", "transformers", n / t_hf, t_hf / t_eval);
+    if (std::isfinite(t_hf))
+      std::printf("%-14s %10.2f %15.2fx\n", "transformers", n / t_hf, t_hf / t_eval);
   } catch (const std::exception& e) {
     std::cerr << "eval_bench: error: " << e.what() << "\n";
     return 1;

@@ -139,8 +139,8 @@ void register_eval(CLI::App& app) {
     if (calibrate) o.calibration = true;
     if (no_calibrate) o.calibration = false;
     if (!normalize.empty()) {
-      o.normalize = normalize == "mean" ? tasks::ScoreNormalization::Mean
-                                        : tasks::ScoreNormalization::Sum;
+      o.normalize =
+          normalize == "mean" ? tasks::ScoreNormalization::Mean : tasks::ScoreNormalization::Sum;
     }
     if (max_tokens > 0) o.max_tokens = max_tokens;
     if (temperature >= 0) o.temperature = temperature;

@@ -50,8 +50,8 @@ tasks::TaskSpec apply_overrides(tasks::TaskSpec t, const EvalOptions& o) {
   if (!t.templates.count(o.template_name)) {
     std::string known;
     for (const auto& [name, src] : t.templates) known += (known.empty() ? "" : ", ") + name;
-    throw std::invalid_argument("unknown template '" + o.template_name + "' (task templates: " +
-                                known + ")");
+    throw std::invalid_argument("unknown template '" + o.template_name +
+                                "' (task templates: " + known + ")");
   }
   if (t.few_shot.k > 0) {
     const auto tmpl = tasks::Template::parse(t.templates.at(o.template_name), o.template_name);
@@ -91,8 +91,6 @@ class PromptFormatter {
   std::optional<ChatTemplate> chat_;
 };
 
-
-
 std::string trim(const std::string& s) {
   size_t a = 0, b = s.size();
   while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
@@ -131,7 +129,8 @@ std::vector<Example> eval_examples(const tasks::TaskData& data, const std::strin
                                    size_t limit) {
   std::vector<Example> all;
   if (split == "all") {
-    for (const auto* s : {&data.train, &data.dev, &data.test}) all.insert(all.end(), s->begin(), s->end());
+    for (const auto* s : {&data.train, &data.dev, &data.test})
+      all.insert(all.end(), s->begin(), s->end());
   } else if (split == "train" || split == "dev" || split == "test") {
     all = data.split(split);
   } else {
@@ -262,7 +261,8 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
         const std::vector<double> prior = content_free_log_prior(cf);
         probs = calibrate(raw, prior);
         r["calibration_prior"] = json::object();
-        for (size_t l = 0; l < names.size(); ++l) r["calibration_prior"][names[l]] = std::exp(prior[l]);
+        for (size_t l = 0; l < names.size(); ++l)
+          r["calibration_prior"][names[l]] = std::exp(prior[l]);
       }
       pred[i] = argmax(probs);
       correct[i] = pred[i] == gold[i] ? 1.0 : 0.0;
@@ -293,23 +293,30 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
     if (task.type == TaskType::Classification) {
       labels = prompts.class_names(examples[0]);
     } else {
-      for (size_t l = 0; l < n_classes; ++l) labels.push_back(std::string(1, static_cast<char>('A' + l % 26)));
+      for (size_t l = 0; l < n_classes; ++l)
+        labels.push_back(std::string(1, static_cast<char>('A' + l % 26)));
     }
     const tasks::ClassificationReport rep = tasks::classification_report(gold, pred, labels);
     for (const std::string& m : task.metrics) {
       if (m == "accuracy") {
         headline(m, tasks::bootstrap_mean(correct, boot));
       } else if (m == "macro_f1") {
-        headline(m, tasks::bootstrap_ci(n, [&](const std::vector<size_t>& idx) {
-                   std::vector<size_t> g, p;
-                   for (size_t k : idx) g.push_back(gold[k]), p.push_back(pred[k]);
-                   return tasks::macro_f1(g, p, labels.size());
-                 }, boot));
+        headline(m, tasks::bootstrap_ci(
+                        n,
+                        [&](const std::vector<size_t>& idx) {
+                          std::vector<size_t> g, p;
+                          for (size_t k : idx) g.push_back(gold[k]), p.push_back(pred[k]);
+                          return tasks::macro_f1(g, p, labels.size());
+                        },
+                        boot));
       } else if (m == "per_class") {
         json pc = json::array();
         for (const auto& c : rep.per_class) {
-          pc.push_back({{"label", c.label}, {"precision", c.precision}, {"recall", c.recall},
-                        {"f1", c.f1}, {"support", c.support}});
+          pc.push_back({{"label", c.label},
+                        {"precision", c.precision},
+                        {"recall", c.recall},
+                        {"f1", c.f1},
+                        {"support", c.support}});
         }
         metrics_json["per_class"] = pc;
       } else if (m == "confusion_matrix") {
@@ -317,7 +324,8 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
       }
     }
   } else {
-    // ---- generation / qa ---------------------------------------------------------------------------
+    // ---- generation / qa
+    // ---------------------------------------------------------------------------
     GenerateOptions g;
     g.max_tokens = task.generation.max_tokens;
     g.stop = task.generation.stop;
@@ -340,11 +348,13 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
       PastKV prefix;
       const std::vector<int32_t>& first = ids[grp.members[0]];
       if (grp.prefix > 0) {
-        prefix = compute_prefix(model, std::vector<int32_t>(first.begin(), first.begin() + grp.prefix));
+        prefix =
+            compute_prefix(model, std::vector<int32_t>(first.begin(), first.begin() + grp.prefix));
       }
       for (size_t i : grp.members) {
         g.sampling.seed = seed + i;  // per example: the result does not depend on the order
-        std::vector<int32_t> suffix(ids[i].begin() + static_cast<std::ptrdiff_t>(grp.prefix), ids[i].end());
+        std::vector<int32_t> suffix(ids[i].begin() + static_cast<std::ptrdiff_t>(grp.prefix),
+                                    ids[i].end());
         GenerateResult out = generate_answer(model, tok, suffix, g, grp.prefix ? &prefix : nullptr);
         preds[i] = trim(out.text);
         gen_tokens += out.tokens.size();
@@ -368,19 +378,25 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
       res.records[i]["rouge_l"] = rl[i];
     }
     auto corpus = [&](auto fn) {
-      return tasks::bootstrap_ci(n, [&](const std::vector<size_t>& idx) {
-        std::vector<std::string> p;
-        std::vector<std::vector<std::string>> r;
-        for (size_t k : idx) p.push_back(preds[k]), r.push_back(refs[k]);
-        return fn(p, r);
-      }, boot);
+      return tasks::bootstrap_ci(
+          n,
+          [&](const std::vector<size_t>& idx) {
+            std::vector<std::string> p;
+            std::vector<std::vector<std::string>> r;
+            for (size_t k : idx) p.push_back(preds[k]), r.push_back(refs[k]);
+            return fn(p, r);
+          },
+          boot);
     };
     for (const std::string& m : task.metrics) {
       if (m == "exact_match") headline(m, tasks::bootstrap_mean(em, boot));
       if (m == "token_f1") headline(m, tasks::bootstrap_mean(f1, boot));
       if (m == "rouge_l") headline(m, tasks::bootstrap_mean(rl, boot));
-      if (m == "bleu") headline(m, corpus([](const auto& p, const auto& r) { return tasks::corpus_bleu(p, r).score; }));
-      if (m == "chrf") headline(m, corpus([](const auto& p, const auto& r) { return tasks::corpus_chrf(p, r); }));
+      if (m == "bleu")
+        headline(
+            m, corpus([](const auto& p, const auto& r) { return tasks::corpus_bleu(p, r).score; }));
+      if (m == "chrf")
+        headline(m, corpus([](const auto& p, const auto& r) { return tasks::corpus_chrf(p, r); }));
     }
     metrics_json["generated_tokens"] = gen_tokens;
 
@@ -395,7 +411,8 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
     }
 
     if (wants(task, "rubric")) {
-      // ---- rubric judge -----------------------------------------------------------------------------
+      // ---- rubric judge
+      // -----------------------------------------------------------------------------
       const tasks::Template judge = tasks::Template::parse(task.judge.prompt, "judge");
       std::vector<ScoreRequest> reqs(n);
       std::vector<int> grades;
@@ -409,7 +426,8 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
         const std::string text = judge.render(e, {}).text();
         const bool space = !text.empty() && std::isspace(static_cast<unsigned char>(text.back()));
         reqs[i].context = tok.encode(text);
-        for (int s : grades) reqs[i].continuations.push_back(encode_cont((space ? "" : " ") + std::to_string(s)));
+        for (int s : grades)
+          reqs[i].continuations.push_back(encode_cont((space ? "" : " ") + std::to_string(s)));
       }
       const auto s = score_all(reqs, "judging");
       std::vector<double> grade(n);
@@ -420,14 +438,15 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
         grade[i] = grades[argmax(p)];
         double expected = 0;
         for (size_t k = 0; k < grades.size(); ++k) expected += std::exp(p[k]) * grades[k];
-        res.records[i]["rubric"] = {{"criterion", task.judge.criterion}, {"score", grade[i]},
-                                    {"expected", expected}};
+        res.records[i]["rubric"] = {
+            {"criterion", task.judge.criterion}, {"score", grade[i]}, {"expected", expected}};
       }
       headline("rubric", tasks::bootstrap_mean(grade, boot));
     }
   }
 
-  // ---- nll / perplexity of the gold continuation --------------------------------------------------
+  // ---- nll / perplexity of the gold continuation
+  // --------------------------------------------------
   if (wants(task, "nll") || wants(task, "perplexity")) {
     std::vector<double> tot(n), cnt(n);
     for (size_t i = 0; i < n; ++i) {
@@ -465,16 +484,24 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
       {"template", opt.template_name},
       {"shots", task.few_shot.k},
       {"seed", seed},
-      {"scoring", {{"normalize", tasks::to_string(task.scoring.normalize)},
-                   {"calibration", task.scoring.calibration},
-                   {"label_prefix", task.scoring.label_prefix}}},
+      {"scoring",
+       {{"normalize", tasks::to_string(task.scoring.normalize)},
+        {"calibration", task.scoring.calibration},
+        {"label_prefix", task.scoring.label_prefix}}},
       {"metrics", metrics_json},
-      {"load_report", {{"rows", data.report.rows}, {"loaded", data.report.loaded},
-                       {"skipped", data.report.skipped}, {"reasons", data.report.reasons}}},
-      {"engine", {{"batch_size", opt.scorer.batch_size}, {"prefix_cache", opt.scorer.prefix_cache},
-                  {"prefix_groups", stats_total.groups}, {"prefix_tokens", stats_total.prefix_tokens},
-                  {"suffix_tokens", stats_total.suffix_tokens},
-                  {"padded_tokens", stats_total.padded_tokens}, {"forwards", stats_total.forwards}}},
+      {"load_report",
+       {{"rows", data.report.rows},
+        {"loaded", data.report.loaded},
+        {"skipped", data.report.skipped},
+        {"reasons", data.report.reasons}}},
+      {"engine",
+       {{"batch_size", opt.scorer.batch_size},
+        {"prefix_cache", opt.scorer.prefix_cache},
+        {"prefix_groups", stats_total.groups},
+        {"prefix_tokens", stats_total.prefix_tokens},
+        {"suffix_tokens", stats_total.suffix_tokens},
+        {"padded_tokens", stats_total.padded_tokens},
+        {"forwards", stats_total.forwards}}},
       {"seconds", res.seconds},
       {"examples_per_second", res.seconds > 0 ? static_cast<double>(n) / res.seconds : 0.0},
       {"bootstrap", {{"resamples", boot.resamples}, {"confidence", boot.confidence}}},

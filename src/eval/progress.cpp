@@ -77,8 +77,8 @@ void Progress::update(size_t done) {
 void Progress::finish() {
   if (!active_ || mode_ == Mode::Off) return;
   active_ = false;
-  const std::string line = render_bar(stage_, done_, total_, since(t0_), unit_,
-                                      mode_ == Mode::Bar ? 30 : 20);
+  const std::string line =
+      render_bar(stage_, done_, total_, since(t0_), unit_, mode_ == Mode::Bar ? 30 : 20);
   if (mode_ == Mode::Bar) {
     std::fprintf(out_, "\r%s\033[K\n", line.c_str());
   } else {

@@ -17,8 +17,7 @@ size_t lcp(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   return i;
 }
 
-void check_ids(const std::vector<int32_t>& ids, int64_t n_vocab, size_t request,
-               const char* what) {
+void check_ids(const std::vector<int32_t>& ids, int64_t n_vocab, size_t request, const char* what) {
   if (ids.empty()) {
     throw std::invalid_argument("score: request " + std::to_string(request) + ": empty " + what);
   }
@@ -164,16 +163,14 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
     const int64_t P = static_cast<int64_t>(g.prefix);
     PastKV prefix;
     if (P > 0) {
-      prefix = compute_prefix(
-          model_, std::vector<int32_t>(contexts[g.members[0]].begin(),
-                                       contexts[g.members[0]].begin() + P));
+      prefix = compute_prefix(model_, std::vector<int32_t>(contexts[g.members[0]].begin(),
+                                                           contexts[g.members[0]].begin() + P));
       stats_.prefix_tokens += P;
       ++stats_.forwards;
     }
     // Length buckets: sort by suffix length so a batch pads little.
-    std::stable_sort(g.members.begin(), g.members.end(), [&](size_t a, size_t b) {
-      return contexts[a].size() < contexts[b].size();
-    });
+    std::stable_sort(g.members.begin(), g.members.end(),
+                     [&](size_t a, size_t b) { return contexts[a].size() < contexts[b].size(); });
     for (size_t start = 0; start < g.members.size(); start += opt_.batch_size) {
       const size_t stop = std::min(g.members.size(), start + opt_.batch_size);
       const int64_t B = static_cast<int64_t>(stop - start);
@@ -280,11 +277,13 @@ std::vector<std::vector<ContinuationScore>> score_naive(const LlamaModel& model,
     for (const auto& c : requests[i].continuations) {
       std::vector<int32_t> all = ctx;
       all.insert(all.end(), c.begin(), c.end());
-      const int64_t n = static_cast<int64_t>(c.size()), first = static_cast<int64_t>(ctx.size()) - 1;
+      const int64_t n = static_cast<int64_t>(c.size()),
+                    first = static_cast<int64_t>(ctx.size()) - 1;
       ForwardArgs a;
       a.input_ids = to_tensor(all).unsqueeze(0).to(model.device());
       a.logits_at = LogitsAt::Positions;
-      a.logit_positions = torch::arange(first, first + n, torch::kInt64).unsqueeze(0).to(model.device());
+      a.logit_positions =
+          torch::arange(first, first + n, torch::kInt64).unsqueeze(0).to(model.device());
       torch::Tensor logp = torch::log_softmax(model.forward(a).logits[0].to(torch::kFloat32), -1);
       torch::Tensor picked = logp.gather(1, to_tensor(c).to(model.device()).unsqueeze(1)).cpu();
       ContinuationScore s;

@@ -67,7 +67,8 @@ TEST(Calibration, HandValues) {
   EXPECT_NEAR(std::exp(lp[0]), 0.25, 1e-12);
   EXPECT_NEAR(std::exp(lp[1]), 0.75, 1e-12);
   // Content-free distributions (0.2, 0.8) and (0.4, 0.6): mean prior (0.3, 0.7).
-  auto prior = content_free_log_prior({{std::log(0.2), std::log(0.8)}, {std::log(4.0), std::log(6.0)}});
+  auto prior =
+      content_free_log_prior({{std::log(0.2), std::log(0.8)}, {std::log(4.0), std::log(6.0)}});
   EXPECT_NEAR(std::exp(prior[0]), 0.3, 1e-12);
   EXPECT_NEAR(std::exp(prior[1]), 0.7, 1e-12);
   // q ~ (0.25 / 0.3, 0.75 / 0.7) = (0.4375, 0.5625).
@@ -100,7 +101,8 @@ TEST(Evaluator, ScoresMatchNaiveAndMetricsMatchRecords) {
       ScoreRequest req;
       req.context = tiny().tok.encode(rec["prompt"].get<std::string>());
       for (const auto& c : rec["continuations"]) {
-        req.continuations.push_back(tiny().tok.encode(c["continuation"].get<std::string>(), false, false));
+        req.continuations.push_back(
+            tiny().tok.encode(c["continuation"].get<std::string>(), false, false));
       }
       ASSERT_EQ(req.continuations.size(), 3u);  // " good", " fine", " bad"
       const auto naive = score_naive(tiny().model, {req})[0];
@@ -193,7 +195,7 @@ TEST(Evaluator, GenerationIsReproducibleAndCached) {
   std::vector<std::string> names;
   for (const auto& m : r1.headline) names.push_back(m.name);
   EXPECT_EQ(names, (std::vector<std::string>{"exact_match", "token_f1", "bleu", "chrf", "rouge_l",
-                                              "nll", "rubric"}));
+                                             "nll", "rubric"}));
   double sum = 0;
   for (const auto& rec : r1.records) {
     const double g = rec["rubric"]["score"].get<double>();

@@ -40,14 +40,14 @@ struct EvalOptions {
   size_t limit = 0;                       // 0 = all; else the first N (file order)
   // Overrides few_shot.seed and seeds sampling and the bootstrap (default: task seed, 0, 0).
   std::optional<uint64_t> seed;
-  ScorerOptions scorer;                          // batch size, prefix cache
-  std::optional<bool> calibration;               // overrides scoring.calibration
+  ScorerOptions scorer;                                // batch size, prefix cache
+  std::optional<bool> calibration;                     // overrides scoring.calibration
   std::optional<tasks::ScoreNormalization> normalize;  // overrides scoring.normalize
-  std::optional<int> max_tokens;                 // overrides generation.max_tokens
-  std::optional<double> temperature;             // overrides generation.temperature
-  bool show_prompt = false;                      // put each rendered prompt in the records
+  std::optional<int> max_tokens;                       // overrides generation.max_tokens
+  std::optional<double> temperature;                   // overrides generation.temperature
+  bool show_prompt = false;                            // put each rendered prompt in the records
   size_t bootstrap_resamples = 1000;
-  std::string model_name;                        // for the summary only
+  std::string model_name;  // for the summary only
 };
 
 struct MetricResult {
@@ -56,17 +56,17 @@ struct MetricResult {
 };
 
 struct EvalResult {
-  std::vector<MetricResult> headline;     // in the task's metric order
-  std::vector<nlohmann::json> records;    // one per example (examples.jsonl)
-  nlohmann::json summary;                 // summary.json
-  double seconds = 0;                     // wall time of prompting + model work
+  std::vector<MetricResult> headline;   // in the task's metric order
+  std::vector<nlohmann::json> records;  // one per example (examples.jsonl)
+  nlohmann::json summary;               // summary.json
+  double seconds = 0;                   // wall time of prompting + model work
 };
 
 // Throws std::invalid_argument for bad options (unknown split / template, --shots without a
 // {demos} slot, soft slots in a discrete prompt) and the task layer's errors for bad data.
 EvalResult run_eval(const tasks::TaskSpec& task, const tasks::TaskData& data,
-                    const LlamaModel& model, const Tokenizer& tokenizer,
-                    const EvalOptions& options, Progress* progress = nullptr);
+                    const LlamaModel& model, const Tokenizer& tokenizer, const EvalOptions& options,
+                    Progress* progress = nullptr);
 
 // The examples of a split name ("all" = train + dev + test), first `limit` (0 = all).
 std::vector<tasks::Example> eval_examples(const tasks::TaskData& data, const std::string& split,

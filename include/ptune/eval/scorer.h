@@ -42,18 +42,18 @@ struct ContinuationScore {
 };
 
 struct ScorerOptions {
-  int batch_size = 16;        // contexts per forward
-  bool prefix_cache = true;   // false: every context runs in full (still batched)
-  int64_t min_prefix = 8;     // shorter common prefixes are not worth a separate forward
+  int batch_size = 16;       // contexts per forward
+  bool prefix_cache = true;  // false: every context runs in full (still batched)
+  int64_t min_prefix = 8;    // shorter common prefixes are not worth a separate forward
 };
 
 // Statistics of the last score() call (for logs and the bench).
 struct ScorerStats {
-  size_t groups = 0;            // prefix groups (1 when every context shares the prefix)
-  int64_t prefix_tokens = 0;    // tokens computed once per group, summed over groups
-  int64_t suffix_tokens = 0;    // real (unpadded) suffix tokens run
-  int64_t padded_tokens = 0;    // suffix tokens run including padding
-  size_t forwards = 0;          // model forward calls
+  size_t groups = 0;          // prefix groups (1 when every context shares the prefix)
+  int64_t prefix_tokens = 0;  // tokens computed once per group, summed over groups
+  int64_t suffix_tokens = 0;  // real (unpadded) suffix tokens run
+  int64_t padded_tokens = 0;  // suffix tokens run including padding
+  size_t forwards = 0;        // model forward calls
 };
 
 // Called after each finished batch with the number of requests done so far.

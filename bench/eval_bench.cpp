@@ -32,6 +32,7 @@
 #include "ptune/eval/scorer.h"
 #include "ptune/io/gguf.h"
 #include "ptune/model/model_path.h"
+#include "ptune/runtime/openmp.h"
 #include "ptune/tasks/fewshot.h"
 #include "ptune/tasks/prompt.h"
 
@@ -66,11 +67,7 @@ std::string find_python(const std::string& root) {
 int main(int argc, char** argv) {
   // As `ptune eval` does (docs/eval.md): sleeping OpenMP threads unless the user chose a policy;
   // the transformers anchor inherits the same environment.
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);
-    unsetenv("OMP_WAIT_POLICY");
-  }
+  ptune::reexec_with_passive_openmp(argv);
   std::string model_path = ptune::default_model_path();
   int threads = 2, shots = 5, batch = 16;
   size_t n = 72;

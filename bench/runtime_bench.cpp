@@ -39,6 +39,7 @@
 
 #include "ptune/model/llama.h"
 #include "ptune/model/model_path.h"
+#include "ptune/runtime/openmp.h"
 
 namespace {
 
@@ -238,6 +239,7 @@ Options parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ptune::reexec_with_passive_openmp(argv);  // like ptune itself; the anchors inherit it too
   try {
     Options o = parse(argc, argv);
     if (o.threads > 0) at::set_num_threads(o.threads);

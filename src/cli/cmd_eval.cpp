@@ -2,7 +2,6 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -44,31 +43,6 @@ void write_outputs(const std::string& dir, const eval::EvalResult& r) {
   if (!ex || !sum) throw std::runtime_error("--out: cannot write to " + dir);
 }
 
-// OpenMP threads that spin while waiting are a disaster when the cores are shared: attention
-// runs one small threaded GEMM per (row, head) and every barrier then waits for a descheduled
-// thread (measured: 5-shot scoring 3x to 20x slower, 90% of cycles in libgomp). libgomp reads
-// OMP_WAIT_POLICY only at start-up, so unless the user set it, eval re-executes itself once with
-// OMP_WAIT_POLICY=PASSIVE (threads sleep instead of spinning). Returns only if that fails.
-void reexec_with_passive_openmp() {
-  if (std::getenv("OMP_WAIT_POLICY")) return;
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (all.empty()) return;
-  std::vector<std::string> args;
-  for (size_t start = 0; start < all.size();) {
-    size_t end = all.find('\0', start);
-    if (end == std::string::npos) end = all.size();
-    args.push_back(all.substr(start, end - start));
-    start = end + 1;
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  execv("/proc/self/exe", argv.data());
-  unsetenv("OMP_WAIT_POLICY");  // exec failed: carry on as we are
-}
-
 }  // namespace
 
 void register_eval(CLI::App& app) {
@@ -78,7 +52,7 @@ void register_eval(CLI::App& app) {
       "multiple choice) or decoding (generation, qa), metrics with bootstrap 95% CIs.\n"
       "Prints a table on stdout; a progress bar (or periodic lines) on stderr; with --out writes "
       "DIR/examples.jsonl (one record per example: input, prediction, gold, per-label scores) and "
-      "DIR/summary.json. Runs with OMP_WAIT_POLICY=PASSIVE unless that variable is set. See "
+      "DIR/summary.json. See "
       "docs/eval.md.");
   static ModelOptions model_opts;
   static std::string task_path, out_dir, normalize, progress_mode = "auto";
@@ -132,7 +106,6 @@ void register_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", json_out, "Print the summary JSON instead of the table");
   cmd->callback([mo] {
-    reexec_with_passive_openmp();
     if (calibrate && no_calibrate) throw std::invalid_argument("--calibrate and --no-calibrate");
     if (shots >= 0) o.shots = static_cast<size_t>(shots);
     if (seed >= 0) o.seed = static_cast<uint64_t>(seed);

@@ -5,8 +5,10 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "ptune/runtime/openmp.h"
 
 int main(int argc, char** argv) {
+  ptune::reexec_with_passive_openmp(argv);
   CLI::App app{"ptune: tune prompts for frozen language models"};
   app.require_subcommand(1);
   ptune::cli::register_info(app);

@@ -60,7 +60,8 @@ void register_eval(CLI::App& app) {
   static int shots = -1, max_tokens = 0;
   static int64_t seed = -1;
   static double temperature = -1;
-  static bool calibrate = false, no_calibrate = false, no_prefix_cache = false, json_out = false;
+  static bool calibrate = false, no_calibrate = false, no_prefix_cache = false, json_out = false,
+              skip_bad = false;
   ModelOptions* mo = &model_opts;
   add_model_options(cmd, mo);
   cmd->add_option("-t,--task", task_path, "Task file (task.json; see docs/task-file.md)")
@@ -105,6 +106,9 @@ void register_eval(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "bar", "lines", "off"}))
       ->capture_default_str();
   cmd->add_flag("--json", json_out, "Print the summary JSON instead of the table");
+  cmd->add_flag("--skip-bad", skip_bad,
+                "Skip malformed data rows (counted, with reasons, in the table and summary) "
+                "instead of stopping at the first (overrides data.skip_bad)");
   cmd->callback([mo] {
     if (calibrate && no_calibrate) throw std::invalid_argument("--calibrate and --no-calibrate");
     if (shots >= 0) o.shots = static_cast<size_t>(shots);
@@ -119,7 +123,8 @@ void register_eval(CLI::App& app) {
     if (temperature >= 0) o.temperature = temperature;
     o.scorer.prefix_cache = !no_prefix_cache;
     // Load the task and data first: a bad task file fails before the model loads.
-    const tasks::TaskSpec task = tasks::load_task(task_path);
+    tasks::TaskSpec task = tasks::load_task(task_path);
+    if (skip_bad) task.data.skip_bad = true;
     const tasks::TaskData data = tasks::load_task_data(task);
     Loaded l = load(*mo, /*with_model=*/true);
     o.model_name = mo->model.substr(mo->model.find_last_of('/') + 1);

@@ -523,10 +523,18 @@ std::string format_report(const EvalResult& r) {
                 s["split"].get<std::string>().c_str(), s["template"].get<std::string>().c_str(),
                 s["shots"].get<int>(), s["examples"].get<int>());
   o << buf;
-  std::snprintf(buf, sizeof buf, "model %s  %.1f s  %.2f examples/s\n\n",
+  std::snprintf(buf, sizeof buf, "model %s  %.1f s  %.2f examples/s\n",
                 s["model"].get<std::string>().c_str(), r.seconds,
                 s["examples_per_second"].get<double>());
   o << buf;
+  // Nothing dropped silently: rows skipped by skip_bad are counted, with the first reasons.
+  const json& lr = s["load_report"];
+  if (lr["skipped"].get<size_t>() > 0) {
+    o << "skipped " << lr["skipped"].get<size_t>() << " malformed row(s) of "
+      << lr["rows"].get<size_t>() << " (skip_bad):\n";
+    for (const auto& reason : lr["reasons"]) o << "  " << reason.get<std::string>() << "\n";
+  }
+  o << "\n";
   o << "metric            value     95% CI\n";
   for (const MetricResult& m : r.headline) {
     std::snprintf(buf, sizeof buf, "%-14s %8.4f   [%.4f, %.4f]\n", m.name.c_str(), m.ci.value,

@@ -15,8 +15,6 @@
 //              [--no-anchor]
 #include <nlohmann/json.hpp>
 
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -28,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "ptune/eval/evaluator.h"
 #include "ptune/eval/scorer.h"
 #include "ptune/io/gguf.h"
@@ -36,33 +35,7 @@
 #include "ptune/tasks/fewshot.h"
 #include "ptune/tasks/prompt.h"
 
-namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-bool is_file(const std::string& p) {
-  struct stat st {};
-  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string repo_root() {
-  std::string f = __FILE__;  // <root>/bench/eval_bench.cpp
-  for (int i = 0; i < 2; ++i) f = f.substr(0, f.find_last_of('/'));
-  return f;
-}
-
-std::string find_python(const std::string& root) {
-  if (const char* p = std::getenv("PTUNE_REF_PYTHON"); p && *p) return p;
-  for (const std::string& c :
-       {root + "/.venv-ref/bin/python", std::string("/opt/ptune-ref/bin/python")}) {
-    if (is_file(c)) return c;
-  }
-  return "";
-}
-
-}  // namespace
+using namespace ptune::bench;
 
 int main(int argc, char** argv) {
   // As `ptune eval` does (docs/eval.md): sleeping OpenMP threads unless the user chose a policy;
@@ -130,12 +103,7 @@ int main(int argc, char** argv) {
     }
     size_t prompt_tokens = 0;
     for (const auto& r : reqs) prompt_tokens += r.context.size();
-    std::string load = "?";
-    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-      char buf[64] = {0};
-      if (std::fgets(buf, sizeof buf, f)) load = std::string(buf).substr(0, 14);
-      std::fclose(f);
-    }
+    const std::string load = std::to_string(loadavg1()).substr(0, 4);
     std::printf(
         "eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
         "%d threads, batch %d; load average %s (other processes slow every engine)\n",

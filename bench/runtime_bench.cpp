@@ -25,7 +25,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sys/stat.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -37,11 +36,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "ptune/model/llama.h"
 #include "ptune/model/model_path.h"
 #include "ptune/runtime/openmp.h"
 
 namespace {
+
+using namespace ptune::bench;
 
 constexpr int64_t kBatch = 8, kSeq = 128, kNewTokens = 128;
 // The same short prompt as runtime_anchors.py (ChatML-ish ids of SmolLM2's vocabulary).
@@ -53,10 +55,6 @@ struct Options {
   int repeats = 3;
   bool anchors = true;
 };
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // One warmup call, then the median over `repeats` calls of fn's own duration (fn returns seconds).
 double median_seconds(int repeats, const std::function<double()>& fn) {
@@ -124,36 +122,6 @@ double bench_decode(const ptune::LlamaModel& model, int repeats) {
   return static_cast<double>(kNewTokens) / secs;
 }
 
-bool is_file(const std::string& p) {
-  struct stat st {};
-  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string repo_root() {
-  std::string f = __FILE__;  // <root>/bench/runtime_bench.cpp (CMake passes absolute paths)
-  for (int i = 0; i < 2; ++i) {
-    size_t s = f.find_last_of('/');
-    if (s == std::string::npos) return ".";
-    f = f.substr(0, s);
-  }
-  return f.empty() ? "/" : f;
-}
-
-std::string find_python(const std::string& root) {
-  if (const char* p = std::getenv("PTUNE_REF_PYTHON"); p && *p) return p;
-  for (const std::string& c :
-       {root + "/.venv-ref/bin/python", std::string("/opt/ptune-ref/bin/python")}) {
-    if (is_file(c)) return c;
-  }
-  return "";
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return out + "'";
-}
-
 // Runs the anchor script; returns its JSON, or a json with "error".
 nlohmann::json run_anchors(const Options& o, int threads) {
   const std::string root = repo_root();
@@ -180,16 +148,6 @@ nlohmann::json run_anchors(const Options& o, int threads) {
   } catch (const std::exception&) {
     return {{"error", "anchor script exited " + std::to_string(rc) + " without JSON"}};
   }
-}
-
-// 1-minute load average; a busy machine (a build next door) makes every figure here meaningless.
-double loadavg1() {
-  double l = -1;
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-    if (std::fscanf(f, "%lf", &l) != 1) l = -1;
-    std::fclose(f);
-  }
-  return l;
 }
 
 std::string fmt(double v, const char* f = "%.1f") {

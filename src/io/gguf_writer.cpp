@@ -1,9 +1,10 @@
 // GGUF v3 writer: metadata in insertion order, tensor data padded to the alignment, laid out
 // as gguf-py's GGUFWriter does so the files are byte-comparable with it.
 #include <cstring>
-#include <fstream>
 
 #include "ptune/io/gguf.h"
+
+#include "atomic_file.h"
 #include "str_format.h"
 
 namespace ptune::gguf {
@@ -171,11 +172,8 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 
 void GgufWriter::write(const std::string& path) const {
   const std::vector<uint8_t> bytes = to_bytes();
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw GgufError("cannot open " + path + " for writing");
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  f.close();
-  if (!f) throw GgufError("failed writing " + path);
+  const std::string err = io::write_file_atomically(path, bytes.data(), bytes.size());
+  if (!err.empty()) throw GgufError(err);
 }
 
 }  // namespace ptune::gguf

@@ -4,13 +4,13 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
+#include "atomic_file.h"
 #include "str_format.h"
 
 namespace ptune::peft {
@@ -68,17 +68,25 @@ std::string enum_choices(const EnumName<E> (&table)[N]) {
 
 // Keys of every prompt-learning config, then the method's own (PEFT 0.21 dataclass fields).
 // The modelled ones are read into fields; the others default to null when writing.
-const std::vector<const char*> kCommonKeys = {
-    "auto_mapping", "base_model_name_or_path", "inference_mode", "modules_to_save",
-    "num_attention_heads", "num_layers", "num_transformer_submodules", "num_virtual_tokens",
-    "peft_type", "revision", "task_type", "token_dim"};
-const std::vector<const char*> kPromptTuningKeys = {
-    "prompt_tuning_init", "prompt_tuning_init_text", "tokenizer_kwargs", "tokenizer_name_or_path"};
+const std::vector<const char*> kCommonKeys = {"auto_mapping",
+                                              "base_model_name_or_path",
+                                              "inference_mode",
+                                              "modules_to_save",
+                                              "num_attention_heads",
+                                              "num_layers",
+                                              "num_transformer_submodules",
+                                              "num_virtual_tokens",
+                                              "peft_type",
+                                              "revision",
+                                              "task_type",
+                                              "token_dim"};
+const std::vector<const char*> kPromptTuningKeys = {"prompt_tuning_init", "prompt_tuning_init_text",
+                                                    "tokenizer_kwargs", "tokenizer_name_or_path"};
 const std::vector<const char*> kMultitaskKeys = {
     "num_ranks", "num_tasks", "prompt_tuning_init_state_dict_path", "prompt_tuning_init_task"};
-const std::vector<const char*> kPTuningKeys = {
-    "encoder_dropout", "encoder_hidden_size", "encoder_num_layers",
-    "encoder_reparameterization_type"};
+const std::vector<const char*> kPTuningKeys = {"encoder_dropout", "encoder_hidden_size",
+                                               "encoder_num_layers",
+                                               "encoder_reparameterization_type"};
 const std::vector<const char*> kPrefixKeys = {"encoder_hidden_size", "init_weights",
                                               "prefix_projection"};
 
@@ -88,33 +96,58 @@ std::vector<const char*> method_keys(PeftType t) {
     keys.insert(keys.end(), more.begin(), more.end());
   };
   switch (t) {
-    case PeftType::PROMPT_TUNING: add(kPromptTuningKeys); break;
-    case PeftType::MULTITASK_PROMPT_TUNING: add(kPromptTuningKeys); add(kMultitaskKeys); break;
-    case PeftType::P_TUNING: add(kPTuningKeys); break;
-    case PeftType::PREFIX_TUNING: add(kPrefixKeys); break;
+    case PeftType::PROMPT_TUNING:
+      add(kPromptTuningKeys);
+      break;
+    case PeftType::MULTITASK_PROMPT_TUNING:
+      add(kPromptTuningKeys);
+      add(kMultitaskKeys);
+      break;
+    case PeftType::P_TUNING:
+      add(kPTuningKeys);
+      break;
+    case PeftType::PREFIX_TUNING:
+      add(kPrefixKeys);
+      break;
   }
   return keys;
 }
 
 // Keys read into fields (any method); everything else goes to `extra`.
-const std::set<std::string> kModelled = {
-    "peft_type", "task_type", "base_model_name_or_path", "revision", "inference_mode",
-    "num_virtual_tokens", "token_dim", "num_transformer_submodules", "num_attention_heads",
-    "num_layers", "prompt_tuning_init", "prompt_tuning_init_text", "tokenizer_name_or_path",
-    "prompt_tuning_init_state_dict_path", "prompt_tuning_init_task", "num_ranks", "num_tasks",
-    "encoder_reparameterization_type", "encoder_hidden_size", "encoder_num_layers",
-    "encoder_dropout", "prefix_projection"};
+const std::set<std::string> kModelled = {"peft_type",
+                                         "task_type",
+                                         "base_model_name_or_path",
+                                         "revision",
+                                         "inference_mode",
+                                         "num_virtual_tokens",
+                                         "token_dim",
+                                         "num_transformer_submodules",
+                                         "num_attention_heads",
+                                         "num_layers",
+                                         "prompt_tuning_init",
+                                         "prompt_tuning_init_text",
+                                         "tokenizer_name_or_path",
+                                         "prompt_tuning_init_state_dict_path",
+                                         "prompt_tuning_init_task",
+                                         "num_ranks",
+                                         "num_tasks",
+                                         "encoder_reparameterization_type",
+                                         "encoder_hidden_size",
+                                         "encoder_num_layers",
+                                         "encoder_dropout",
+                                         "prefix_projection"};
 
 // ---------------------------------------------------------------------------------------------
 // Typed reads: each names the key in its error.
 
 const char* json_type(const json& j) {
-  return j.is_number_float() ? "a float" : j.is_number_integer() ? "an integer"
-         : j.is_string()    ? "a string"
-         : j.is_boolean()   ? "a boolean"
-         : j.is_null()      ? "null"
-         : j.is_array()     ? "an array"
-                            : "an object";
+  return j.is_number_float()     ? "a float"
+         : j.is_number_integer() ? "an integer"
+         : j.is_string()         ? "a string"
+         : j.is_boolean()        ? "a boolean"
+         : j.is_null()           ? "null"
+         : j.is_array()          ? "an array"
+                                 : "an object";
 }
 
 [[noreturn]] void wrong_type(const char* key, const char* want, const json& got) {
@@ -195,7 +228,9 @@ class Reader {
   const json& j_;
 };
 
-json nullable(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+json nullable(const std::optional<std::string>& s) {
+  return s ? json(*s) : json(nullptr);
+}
 
 std::string shape_str(const std::vector<uint64_t>& shape) {
   std::string s = "[";
@@ -205,7 +240,9 @@ std::string shape_str(const std::vector<uint64_t>& shape) {
   return s + "]";
 }
 
-uint64_t u(int64_t v) { return static_cast<uint64_t>(v); }
+uint64_t u(int64_t v) {
+  return static_cast<uint64_t>(v);
+}
 
 // How a tensor's expected shape follows from the config, for error messages.
 std::string shape_rule(const PromptLearningConfig& c, const std::string& name) {
@@ -221,10 +258,9 @@ std::string shape_rule(const PromptLearningConfig& c, const std::string& name) {
                       static_cast<long long>(c.token_dim));
   }
   if (c.peft_type == PeftType::PREFIX_TUNING) {
-    return str_format(
-        "[num_virtual_tokens, num_layers * 2 * token_dim] = [%lld, %lld * 2 * %lld]",
-        static_cast<long long>(c.num_virtual_tokens), static_cast<long long>(c.num_layers),
-        static_cast<long long>(c.token_dim));
+    return str_format("[num_virtual_tokens, num_layers * 2 * token_dim] = [%lld, %lld * 2 * %lld]",
+                      static_cast<long long>(c.num_virtual_tokens),
+                      static_cast<long long>(c.num_layers), static_cast<long long>(c.token_dim));
   }
   return str_format(
       "[num_virtual_tokens * num_transformer_submodules, token_dim] = [%lld * %lld, %lld]",
@@ -233,33 +269,21 @@ std::string shape_rule(const PromptLearningConfig& c, const std::string& name) {
 }
 
 void write_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) {
-      throw PeftConfigError(
-          str_format("%s: cannot open for writing: %s", tmp.c_str(), std::strerror(errno)));
-    }
-    f << text;
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw PeftConfigError(str_format("%s: write failed", tmp.c_str()));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw PeftConfigError(str_format("%s: rename from %s failed: %s", path.c_str(), tmp.c_str(),
-                                     std::strerror(err)));
-  }
+  const std::string err = io::write_file_atomically(path, text.data(), text.size());
+  if (!err.empty()) throw PeftConfigError(err);
 }
 
 }  // namespace
 
-const char* peft_type_name(PeftType t) { return enum_name(kPeftTypes, t); }
-const char* prompt_tuning_init_name(PromptTuningInit t) { return enum_name(kInits, t); }
-const char* encoder_type_name(EncoderType t) { return enum_name(kEncoders, t); }
+const char* peft_type_name(PeftType t) {
+  return enum_name(kPeftTypes, t);
+}
+const char* prompt_tuning_init_name(PromptTuningInit t) {
+  return enum_name(kInits, t);
+}
+const char* encoder_type_name(EncoderType t) {
+  return enum_name(kEncoders, t);
+}
 
 // ---------------------------------------------------------------------------------------------
 // validate
@@ -287,25 +311,26 @@ void PromptLearningConfig::validate() const {
           "prompt_tuning_init is TEXT but key 'prompt_tuning_init_text' is not set");
     }
     if (!tokenizer_name_or_path) {
-      throw PeftConfigError("prompt_tuning_init is TEXT but key 'tokenizer_name_or_path' is not set");
+      throw PeftConfigError(
+          "prompt_tuning_init is TEXT but key 'tokenizer_name_or_path' is not set");
     }
   }
-  if (peft_type == PeftType::PROMPT_TUNING &&
-      prompt_tuning_init != PromptTuningInit::RANDOM &&
+  if (peft_type == PeftType::PROMPT_TUNING && prompt_tuning_init != PromptTuningInit::RANDOM &&
       prompt_tuning_init != PromptTuningInit::SAMPLE_VOCAB &&
       prompt_tuning_init != PromptTuningInit::TEXT) {
-    throw PeftConfigError(str_format("key 'prompt_tuning_init': %s is only for "
-                                     "MULTITASK_PROMPT_TUNING",
-                                     prompt_tuning_init_name(prompt_tuning_init)));
+    throw PeftConfigError(
+        str_format("key 'prompt_tuning_init': %s is only for "
+                   "MULTITASK_PROMPT_TUNING",
+                   prompt_tuning_init_name(prompt_tuning_init)));
   }
   if (peft_type == PeftType::MULTITASK_PROMPT_TUNING) {
     positive("num_ranks", num_ranks);
     positive("num_tasks", num_tasks);
     if (prompt_tuning_init_task < 0 || prompt_tuning_init_task >= num_tasks) {
-      throw PeftConfigError(str_format("key 'prompt_tuning_init_task' %lld is not a task id below "
-                                       "num_tasks %lld",
-                                       static_cast<long long>(prompt_tuning_init_task),
-                                       static_cast<long long>(num_tasks)));
+      throw PeftConfigError(str_format(
+          "key 'prompt_tuning_init_task' %lld is not a task id below "
+          "num_tasks %lld",
+          static_cast<long long>(prompt_tuning_init_task), static_cast<long long>(num_tasks)));
     }
   }
   if (peft_type == PeftType::P_TUNING) {
@@ -320,9 +345,9 @@ void PromptLearningConfig::validate() const {
     positive("encoder_hidden_size", *encoder_hidden_size);
   }
   if (peft_type == PeftType::PREFIX_TUNING && token_dim % num_attention_heads != 0) {
-    throw PeftConfigError(str_format(
-        "prefix tuning: token_dim %lld is not a multiple of num_attention_heads %lld",
-        static_cast<long long>(token_dim), static_cast<long long>(num_attention_heads)));
+    throw PeftConfigError(
+        str_format("prefix tuning: token_dim %lld is not a multiple of num_attention_heads %lld",
+                   static_cast<long long>(token_dim), static_cast<long long>(num_attention_heads)));
   }
   for (const auto& [key, text] : extra) {
     if (kModelled.count(key)) {
@@ -481,9 +506,9 @@ void check_against_model(const PromptLearningConfig& c, const ModelDims& m) {
   };
   same("num_layers", c.num_layers, want.num_layers, "its number of layers");
   if (c.peft_type == PeftType::PREFIX_TUNING) {
-    const std::string why = str_format("head_dim %lld * %lld key/value heads",
-                                       static_cast<long long>(head_dim_of(m)),
-                                       static_cast<long long>(want.num_attention_heads));
+    const std::string why =
+        str_format("head_dim %lld * %lld key/value heads", static_cast<long long>(head_dim_of(m)),
+                   static_cast<long long>(want.num_attention_heads));
     same("token_dim", c.token_dim, want.token_dim, why.c_str());
     same("num_attention_heads", c.num_attention_heads, want.num_attention_heads,
          "its key/value heads");
@@ -499,8 +524,8 @@ std::vector<std::pair<std::string, std::vector<uint64_t>>> expected_tensors(
     const PromptLearningConfig& c) {
   std::vector<std::pair<std::string, std::vector<uint64_t>>> out;
   if (c.peft_type == PeftType::PREFIX_TUNING) {
-    out.push_back({"prompt_embeddings",
-                   {u(c.num_virtual_tokens), u(c.num_layers) * 2 * u(c.token_dim)}});
+    out.push_back(
+        {"prompt_embeddings", {u(c.num_virtual_tokens), u(c.num_layers) * 2 * u(c.token_dim)}});
   } else {
     out.push_back({"prompt_embeddings",
                    {u(c.num_virtual_tokens) * u(c.num_transformer_submodules), u(c.token_dim)}});
@@ -517,14 +542,14 @@ void check_tensor_shape(const PromptLearningConfig& c, const std::string& name,
   for (const auto& [want_name, want] : expected_tensors(c)) {
     if (want_name != name) continue;
     if (shape != want) {
-      throw PeftConfigError(str_format("%s tensor '%s' has shape %s, expected %s", peft_type_name(c.peft_type),
-                                       name.c_str(), shape_str(shape).c_str(),
-                                       shape_rule(c, name).c_str()));
+      throw PeftConfigError(str_format("%s tensor '%s' has shape %s, expected %s",
+                                       peft_type_name(c.peft_type), name.c_str(),
+                                       shape_str(shape).c_str(), shape_rule(c, name).c_str()));
     }
     return;
   }
-  throw PeftConfigError(str_format("%s adapters hold no tensor '%s'", peft_type_name(c.peft_type),
-                                   name.c_str()));
+  throw PeftConfigError(
+      str_format("%s adapters hold no tensor '%s'", peft_type_name(c.peft_type), name.c_str()));
 }
 
 void check_tensors(const PromptLearningConfig& c, const safetensors::File& file) {
@@ -533,8 +558,8 @@ void check_tensors(const PromptLearningConfig& c, const safetensors::File& file)
   for (const auto& [name, shape] : want) {
     const safetensors::Tensor* t = file.find(name);
     if (!t) {
-      throw PeftConfigError(str_format("%s adapter has no tensor '%s'", peft_type_name(c.peft_type),
-                                       name.c_str()));
+      throw PeftConfigError(
+          str_format("%s adapter has no tensor '%s'", peft_type_name(c.peft_type), name.c_str()));
     }
     using safetensors::Dtype;
     if (t->dtype != Dtype::F32 && t->dtype != Dtype::F16 && t->dtype != Dtype::BF16 &&

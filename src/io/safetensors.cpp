@@ -5,16 +5,14 @@
 #include "ptune/io/safetensors.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 #include <utility>
 
+#include "atomic_file.h"
 #include "mapped_file.h"
 #include "ptune/io/ggml_types.h"
 #include "ptune/io/gguf.h"
@@ -40,9 +38,9 @@ struct DtypeInfo {
 };
 
 constexpr DtypeInfo kDtypes[] = {
-    {Dtype::BOOL, "BOOL", 1, 0}, {Dtype::U8, "U8", 1, 4},       {Dtype::I8, "I8", 1, 5},
-    {Dtype::I16, "I16", 2, 9},   {Dtype::F16, "F16", 2, 11},    {Dtype::BF16, "BF16", 2, 12},
-    {Dtype::I32, "I32", 4, 13},  {Dtype::F32, "F32", 4, 15},    {Dtype::F64, "F64", 8, 17},
+    {Dtype::BOOL, "BOOL", 1, 0}, {Dtype::U8, "U8", 1, 4},    {Dtype::I8, "I8", 1, 5},
+    {Dtype::I16, "I16", 2, 9},   {Dtype::F16, "F16", 2, 11}, {Dtype::BF16, "BF16", 2, 12},
+    {Dtype::I32, "I32", 4, 13},  {Dtype::F32, "F32", 4, 15}, {Dtype::F64, "F64", 8, 17},
     {Dtype::I64, "I64", 8, 18},
 };
 
@@ -71,8 +69,8 @@ const char* json_type(const json& j) {
 // Reads a JSON array of non-negative integers; `what` names it for the message.
 std::vector<uint64_t> read_u64_array(const json& j, const std::string& what) {
   if (!j.is_array()) {
-    throw SafetensorsError(str_format("%s must be an array of integers, got %s", what.c_str(),
-                                      json_type(j)));
+    throw SafetensorsError(
+        str_format("%s must be an array of integers, got %s", what.c_str(), json_type(j)));
   }
   std::vector<uint64_t> out;
   out.reserve(j.size());
@@ -90,9 +88,8 @@ std::vector<uint64_t> read_u64_array(const json& j, const std::string& what) {
 // than kMaxJsonDepth. `header_at` is the header's file offset, for the messages.
 json parse_header(const char* begin, size_t size, size_t header_at) {
   if (size == 0 || begin[0] != '{') {
-    throw SafetensorsError(
-        str_format("header at byte %zu does not start with '{' (not a safetensors file?)",
-                   header_at));
+    throw SafetensorsError(str_format(
+        "header at byte %zu does not start with '{' (not a safetensors file?)", header_at));
   }
   std::vector<std::set<std::string>> keys;  // one set per open object
   auto check = [&](int depth, json::parse_event_t event, json& parsed) {
@@ -141,8 +138,8 @@ Entry read_entry(const std::string& name, const json& j, uint64_t buffer_size) {
   const std::string tn = "tensor '" + printable(name) + "'";
   if (name.empty()) throw SafetensorsError("header has a tensor with an empty name");
   if (!j.is_object()) {
-    throw SafetensorsError(str_format("%s: entry must be an object, got %s", tn.c_str(),
-                                      json_type(j)));
+    throw SafetensorsError(
+        str_format("%s: entry must be an object, got %s", tn.c_str(), json_type(j)));
   }
   for (const char* key : {"dtype", "shape", "data_offsets"}) {
     if (!j.contains(key)) {
@@ -154,8 +151,8 @@ Entry read_entry(const std::string& name, const json& j, uint64_t buffer_size) {
 
   const json& dt = j["dtype"];
   if (!dt.is_string()) {
-    throw SafetensorsError(str_format("%s: \"dtype\" must be a string, got %s", tn.c_str(),
-                                      json_type(dt)));
+    throw SafetensorsError(
+        str_format("%s: \"dtype\" must be a string, got %s", tn.c_str(), json_type(dt)));
   }
   const auto dtype = dtype_from_name(dt.get_ref<const std::string&>());
   if (!dtype) {
@@ -224,7 +221,9 @@ std::map<std::string, std::string> read_metadata(const json& j) {
 
 }  // namespace
 
-const char* dtype_name(Dtype t) { return info(t).name; }
+const char* dtype_name(Dtype t) {
+  return info(t).name;
+}
 
 std::optional<Dtype> dtype_from_name(std::string_view s) {
   for (const auto& d : kDtypes) {
@@ -233,7 +232,9 @@ std::optional<Dtype> dtype_from_name(std::string_view s) {
   return std::nullopt;
 }
 
-size_t dtype_size(Dtype t) { return info(t).size; }
+size_t dtype_size(Dtype t) {
+  return info(t).size;
+}
 
 uint64_t Tensor::numel() const {
   uint64_t n = 1;
@@ -252,7 +253,9 @@ std::vector<float> Tensor::to_float() const {
   const uint8_t* p = data.data();
   for (size_t i = 0; i < out.size(); ++i) {
     switch (dtype) {
-      case Dtype::F32: std::memcpy(&out[i], p + 4 * i, 4); break;
+      case Dtype::F32:
+        std::memcpy(&out[i], p + 4 * i, 4);
+        break;
       case Dtype::F64: {
         double v;
         std::memcpy(&v, p + 8 * i, 8);
@@ -320,8 +323,8 @@ File parse(const uint8_t* bytes, size_t size) {
   }
   const size_t data_at = 8 + static_cast<size_t>(n);
   const uint64_t buffer_size = size - data_at;
-  const json header = parse_header(reinterpret_cast<const char*>(bytes) + 8,
-                                   static_cast<size_t>(n), 8);
+  const json header =
+      parse_header(reinterpret_cast<const char*>(bytes) + 8, static_cast<size_t>(n), 8);
   if (!header.is_object()) {
     throw SafetensorsError(str_format("header must be a JSON object, got %s", json_type(header)));
   }
@@ -345,11 +348,12 @@ File parse(const uint8_t* bytes, size_t size) {
   const Entry* prev = nullptr;
   for (const Entry& e : entries) {
     if (e.begin < expected) {
-      throw SafetensorsError(str_format(
-          "tensor '%s': data_offsets [%llu, %llu] overlap tensor '%s' [%llu, %llu]",
-          printable(e.tensor.name).c_str(), static_cast<unsigned long long>(e.begin),
-          static_cast<unsigned long long>(e.end), printable(prev->tensor.name).c_str(),
-          static_cast<unsigned long long>(prev->begin), static_cast<unsigned long long>(prev->end)));
+      throw SafetensorsError(
+          str_format("tensor '%s': data_offsets [%llu, %llu] overlap tensor '%s' [%llu, %llu]",
+                     printable(e.tensor.name).c_str(), static_cast<unsigned long long>(e.begin),
+                     static_cast<unsigned long long>(e.end), printable(prev->tensor.name).c_str(),
+                     static_cast<unsigned long long>(prev->begin),
+                     static_cast<unsigned long long>(prev->end)));
     }
     if (e.begin > expected) {
       throw SafetensorsError(str_format(
@@ -456,26 +460,8 @@ std::vector<uint8_t> serialize(const std::vector<Tensor>& tensors,
 void write_file(const std::string& path, const std::vector<Tensor>& tensors,
                 const std::map<std::string, std::string>& metadata) {
   const std::vector<uint8_t> bytes = serialize(tensors, metadata);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) {
-      throw SafetensorsError(
-          str_format("%s: cannot open for writing: %s", tmp.c_str(), std::strerror(errno)));
-    }
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw SafetensorsError(str_format("%s: write failed", tmp.c_str()));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw SafetensorsError(str_format("%s: rename from %s failed: %s", path.c_str(), tmp.c_str(),
-                                      std::strerror(err)));
-  }
+  const std::string err = io::write_file_atomically(path, bytes.data(), bytes.size());
+  if (!err.empty()) throw SafetensorsError(err);
 }
 
 }  // namespace ptune::safetensors

@@ -555,10 +555,15 @@ std::string format_report(const EvalResult& r) {
     const auto& labels = mj["confusion_matrix"]["labels"];
     const auto& counts = mj["confusion_matrix"]["counts"];
     o << "\nconfusion matrix (rows: gold, columns: predicted)\n";
+    // Columns as wide as the longest label (at most 16 characters) so names stay readable.
+    int width = 6;
+    for (const auto& l : labels)
+      width = std::max(width, static_cast<int>(l.get<std::string>().size()));
+    width = std::min(width, 16);
     std::snprintf(buf, sizeof buf, "%-20s", "");
     o << buf;
     for (size_t c = 0; c < labels.size(); ++c) {
-      std::snprintf(buf, sizeof buf, " %6.6s", labels[c].get<std::string>().c_str());
+      std::snprintf(buf, sizeof buf, " %*.*s", width, width, labels[c].get<std::string>().c_str());
       o << buf;
     }
     o << "\n";
@@ -566,7 +571,7 @@ std::string format_report(const EvalResult& r) {
       std::snprintf(buf, sizeof buf, "%-20s", labels[g].get<std::string>().c_str());
       o << buf;
       for (size_t c = 0; c < labels.size(); ++c) {
-        std::snprintf(buf, sizeof buf, " %6d", counts[g][c].get<int>());
+        std::snprintf(buf, sizeof buf, " %*d", width, counts[g][c].get<int>());
         o << buf;
       }
       o << "\n";

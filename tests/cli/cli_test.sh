@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# End-to-end checks of the ptune command on the default model: each case runs the binary and
+# compares what a user would see. Usage: cli_test.sh PTUNE_BINARY
+set -u
+PTUNE=$1
+pass=0 fail=0
+check() {  # check NAME EXPECTED_SUBSTRING ACTUAL
+  if [[ "$3" == *"$2"* ]]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    printf 'FAIL %s: expected to contain %q, got:\n%s\n' "$1" "$2" "$3"
+  fi
+}
+check tokenize "[19556,905]" "$(echo 'Hello world' | "$PTUNE" tokenize)"
+check decode "Hello world" "$(echo '[19556,905]' | "$PTUNE" tokenize --decode)"
+check special "[1,4093]" "$(echo '<|im_start|>user' | "$PTUNE" tokenize)"
+check info '"layers": 30' "$("$PTUNE" info --json)"
+check logits '"token": " Paris"' "$("$PTUNE" logits -p 'The capital of France is' --top 1)"
+check generate " Paris" "$("$PTUNE" generate -q -p 'The capital of France is' --max-tokens 3)"
+check stop '"finish_reason": "stop"' \
+  "$("$PTUNE" generate -q --json -p 'The capital of France is' --max-tokens 20 --stop '.')"
+check bad-model "open failed" "$("$PTUNE" info -m /nonexistent.gguf 2>&1)"
+check bad-ids "not a token id" "$("$PTUNE" logits --ids 1,x 2>&1)"
+"$PTUNE" info -m /nonexistent.gguf >/dev/null 2>&1
+check bad-model-exit "1" "$?"
+echo "cli: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]

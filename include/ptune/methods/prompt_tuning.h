@@ -1,0 +1,42 @@
+// Prompt tuning (Lester et al. 2021): N trainable virtual-token embeddings prepended to the input
+// embeddings of a frozen model. Artifacts use PEFT's format (adapter_config.json with
+// peft_type PROMPT_TUNING + adapter_model.safetensors holding `prompt_embeddings` [N, C]).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "ptune/model/llama.h"
+
+namespace ptune::methods {
+
+class PromptTuning {
+ public:
+  // embeddings: [N, C] float32 (may require grad).
+  explicit PromptTuning(torch::Tensor embeddings);
+
+  // Loads a PEFT artifact directory; throws peft::PeftConfigError when it is not prompt tuning or
+  // was made for a model of other dimensions.
+  static PromptTuning load(const std::string& dir, const LlamaConfig& model);
+  // Writes a PEFT artifact directory (PEFT loads it with PeftModel.from_pretrained).
+  void save(const std::string& dir, const LlamaConfig& model, const std::string& base_model) const;
+
+  struct Inputs {
+    torch::Tensor embeds;  // [B, N + T, C]
+    torch::Tensor mask;    // [B, N + T]
+  };
+  // For ids [B, T] and mask [B, T] (undefined = no padding): the virtual tokens go right before
+  // each row's first real token, so under left padding the pads stay in front of them (PEFT puts
+  // them before the pads, its issue #1093). Positions then count from the first virtual token.
+  Inputs prepend(const LlamaModel& model, const torch::Tensor& ids,
+                 const torch::Tensor& mask = {}) const;
+
+  const torch::Tensor& embeddings() const { return embeddings_; }
+  int64_t n_virtual() const { return embeddings_.size(0); }
+
+ private:
+  torch::Tensor embeddings_;
+};
+
+}  // namespace ptune::methods

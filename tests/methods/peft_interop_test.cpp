@@ -1,0 +1,130 @@
+// PEFT artifacts on the real default model: adapters saved by Hugging Face PEFT
+// (scripts/reference/make_peft_interop.py) load into ptune and give PEFT's logits within the
+// runtime's reference tolerance; artifacts ptune writes are byte-identical to PEFT's.
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "ptune/io/gguf.h"
+#include "ptune/methods/prefix_tuning.h"
+#include "ptune/methods/prompt_tuning.h"
+#include "test_util.h"
+
+namespace ptune {
+namespace {
+
+constexpr double kTol = 2e-3;
+
+class PeftInteropTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!std::filesystem::exists(test::default_model_path())) return;
+    model_ = new LlamaModel(LlamaModel::load(test::default_model_path()));
+  }
+  static void TearDownTestSuite() { delete model_; }
+  void SetUp() override {
+    std::string path;
+    if (!test::default_model(&path)) GTEST_SKIP() << "default model missing";
+  }
+  static std::string dir(const char* method) {
+    return test::data_path(std::string("peft_smollm2/") + method);
+  }
+  static nlohmann::json golden(const char* method) {
+    return nlohmann::json::parse(test::read_file(dir(method) + "/logits.json"));
+  }
+  // Max |ours - PEFT| over the golden's top-10 and strided entries; ours: [T, V].
+  static double max_diff(const torch::Tensor& ours, const nlohmann::json& positions,
+                         int64_t stride) {
+    double worst = 0;
+    for (size_t t = 0; t < positions.size(); ++t) {
+      auto row = ours[t];
+      const auto& p = positions[t];
+      auto ids = p.at("top_ids").get<std::vector<int64_t>>();
+      auto top = p.at("top_logits").get<std::vector<double>>();
+      for (size_t k = 0; k < ids.size(); ++k)
+        worst = std::max(worst, std::abs(row[ids[k]].item<double>() - top[k]));
+      auto strided = p.at("strided_logits").get<std::vector<double>>();
+      for (size_t k = 0; k < strided.size(); ++k)
+        worst = std::max(worst, std::abs(row[k * stride].item<double>() - strided[k]));
+    }
+    return worst;
+  }
+  static void expect_same_bytes(const std::string& a, const std::string& b) {
+    EXPECT_EQ(test::read_file(a), test::read_file(b)) << a << " vs " << b;
+  }
+  static LlamaModel* model_;
+};
+LlamaModel* PeftInteropTest::model_ = nullptr;
+
+TEST_F(PeftInteropTest, PromptTuningFromPeftGivesPeftLogits) {
+  torch::InferenceMode guard;
+  auto pt = methods::PromptTuning::load(dir("prompt_tuning"), model_->config());
+  ASSERT_EQ(pt.n_virtual(), 8);
+  auto g = golden("prompt_tuning");
+  const int64_t stride = g.at("vocab_stride").get<int64_t>();
+  double worst = 0;
+  for (const auto& in : g.at("inputs")) {
+    auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
+    auto inputs = pt.prepend(*model_, ids);
+    ForwardArgs a;
+    a.input_embeds = inputs.embeds;
+    a.attention_mask = inputs.mask;
+    auto logits = model_->forward(a).logits[0].narrow(0, pt.n_virtual(), ids.size(1));
+    worst = std::max(worst, max_diff(logits, in.at("positions"), stride));
+  }
+  std::printf("[ peft ] prompt tuning: max |logit diff| vs PEFT %.3g over %zu inputs\n", worst,
+              g.at("inputs").size());
+  EXPECT_LT(worst, kTol);
+}
+
+TEST_F(PeftInteropTest, PrefixTuningFromPeftGivesPeftLogits) {
+  torch::InferenceMode guard;
+  auto pre = methods::PrefixTuning::load(dir("prefix_tuning"), model_->config());
+  ASSERT_EQ(pre.n_virtual(), 4);
+  auto g = golden("prefix_tuning");
+  const int64_t stride = g.at("vocab_stride").get<int64_t>();
+  double worst = 0;
+  for (const auto& in : g.at("inputs")) {
+    auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
+    PastKV past = pre.past(1);
+    ForwardArgs a;
+    a.input_ids = ids;
+    a.past = &past;
+    a.attention_mask = pre.extend_mask({}, 1, ids.size(1));
+    worst = std::max(worst, max_diff(model_->forward(a).logits[0], in.at("positions"), stride));
+  }
+  std::printf("[ peft ] prefix tuning: max |logit diff| vs PEFT %.3g over %zu inputs\n", worst,
+              g.at("inputs").size());
+  EXPECT_LT(worst, kTol);
+}
+
+TEST_F(PeftInteropTest, SavedArtifactsAreByteIdenticalToPeft) {
+  auto tmp = std::filesystem::temp_directory_path() / ("ptune_peft_" + std::to_string(::getpid()));
+  for (const char* method : {"prompt_tuning", "prefix_tuning"}) {
+    SCOPED_TRACE(method);
+    const std::string out = (tmp / method).string();
+    const std::string base = "SmolLM2-135M-Instruct";  // only the weights file is compared
+    if (std::string(method) == "prompt_tuning") {
+      methods::PromptTuning::load(dir(method), model_->config()).save(out, model_->config(), base);
+    } else {
+      methods::PrefixTuning::load(dir(method), model_->config()).save(out, model_->config(), base);
+    }
+    expect_same_bytes(out + "/adapter_model.safetensors",
+                      dir(method) + "/adapter_model.safetensors");
+  }
+  std::filesystem::remove_all(tmp);
+}
+
+TEST_F(PeftInteropTest, WrongMethodIsNamed) {
+  try {
+    methods::PrefixTuning::load(dir("prompt_tuning"), model_->config());
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("PROMPT_TUNING"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ptune

@@ -1,0 +1,343 @@
+#include "ptune/train/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "ptune/io/safetensors.h"
+#include "tasks/random.h"
+
+namespace ptune::train {
+
+namespace {
+
+constexpr const char* kFormat = "ptune-train-checkpoint";
+constexpr const char* kVersion = "1";
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string fmt_double(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+safetensors::Tensor to_safetensors(const std::string& name, const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  std::vector<float> values(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  std::vector<uint64_t> shape;
+  for (int64_t d : c.sizes()) shape.push_back(static_cast<uint64_t>(d));
+  return safetensors::make_f32(name, std::move(shape), values);
+}
+
+torch::Tensor from_safetensors(const safetensors::File& f, const std::string& name,
+                               const torch::Tensor& like) {
+  const safetensors::Tensor& t = f.get(name);
+  std::vector<int64_t> shape(t.shape.begin(), t.shape.end());
+  if (!like.sizes().equals(shape))
+    throw std::runtime_error("tensor " + name + " has another shape than the parameter");
+  std::vector<float> values = t.to_float();
+  return torch::from_blob(values.data(), shape, torch::kFloat32).clone().to(like.device());
+}
+
+const std::string& meta(const safetensors::File& f, const std::string& key) {
+  auto it = f.metadata.find(key);
+  if (it == f.metadata.end()) throw std::runtime_error("metadata key '" + key + "' missing");
+  return it->second;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+void TrainOptions::validate() const {
+  auto bad = [](const std::string& m) { throw std::invalid_argument("train options: " + m); };
+  if (batch_size < 1) bad("batch_size must be >= 1");
+  if (accumulation < 1) bad("accumulation must be >= 1");
+  if (batch_size % accumulation != 0)
+    bad("batch_size (" + std::to_string(batch_size) + ") must be a multiple of accumulation (" +
+        std::to_string(accumulation) + ")");
+  if (max_steps < 0) bad("max_steps must be >= 0");
+  if (max_steps == 0 && epochs < 1) bad("epochs must be >= 1 when max_steps is 0");
+  if (!(lr >= 0.0) || !std::isfinite(lr)) bad("lr must be a finite number >= 0");
+  if (warmup_steps < 0) bad("warmup_steps must be >= 0");
+  if (max_grad_norm < 0.0) bad("max_grad_norm must be >= 0");
+  if (eval_every < 0) bad("eval_every must be >= 0");
+  if (patience < 0) bad("patience must be >= 0");
+  if (checkpoint_every < 0) bad("checkpoint_every must be >= 0");
+  if (!(adam.beta1 >= 0.0 && adam.beta1 < 1.0)) bad("adam beta1 must be in [0, 1)");
+  if (!(adam.beta2 >= 0.0 && adam.beta2 < 1.0)) bad("adam beta2 must be in [0, 1)");
+  if (!(adam.eps > 0.0)) bad("adam eps must be > 0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trainer
+
+Trainer::Trainer(std::vector<torch::Tensor> params, LossFn loss, int64_t num_examples,
+                 TrainOptions opts)
+    : params_(params), loss_(std::move(loss)), num_examples_(num_examples),
+      opts_(std::move(opts)), opt_(params, opts_.adam) {
+  opts_.validate();
+  for (const torch::Tensor& p : params_)
+    if (p.scalar_type() != torch::kFloat32)
+      throw std::invalid_argument("Trainer: trainable parameters must be float32");
+  if (num_examples_ < 1) throw std::invalid_argument("Trainer: no training examples");
+  if (steps_per_epoch() < 1)
+    throw std::invalid_argument("Trainer: drop_last leaves no batch (" +
+                                std::to_string(num_examples_) + " examples, batch size " +
+                                std::to_string(opts_.batch_size) + ")");
+  if (opts_.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
+}
+
+int64_t Trainer::steps_per_epoch() const {
+  if (opts_.drop_last) return num_examples_ / opts_.batch_size;
+  return (num_examples_ + opts_.batch_size - 1) / opts_.batch_size;
+}
+
+int64_t Trainer::total_steps() const {
+  return opts_.max_steps > 0 ? opts_.max_steps : opts_.epochs * steps_per_epoch();
+}
+
+std::vector<int64_t> Trainer::epoch_order(uint64_t seed, int64_t epoch, int64_t num_examples) {
+  std::vector<int64_t> order(static_cast<size_t>(num_examples));
+  for (int64_t i = 0; i < num_examples; ++i) order[static_cast<size_t>(i)] = i;
+  tasks::detail::Rng rng(tasks::detail::mix_seed(seed, static_cast<uint64_t>(epoch)));
+  rng.shuffle(order);
+  return order;
+}
+
+StepLog Trainer::train_step(int64_t step) {
+  const int64_t spe = steps_per_epoch();
+  const int64_t epoch = step / spe;
+  if (order_epoch_ != epoch) {
+    order_ = epoch_order(opts_.seed, epoch, num_examples_);
+    order_epoch_ = epoch;
+  }
+  const int64_t begin = (step % spe) * opts_.batch_size;
+  const int64_t end = std::min(begin + opts_.batch_size, num_examples_);
+  const int64_t micro = opts_.batch_size / opts_.accumulation;
+
+  torch::manual_seed(tasks::detail::mix_seed(opts_.seed ^ 0x5eedULL, static_cast<uint64_t>(step)));
+  opt_.zero_grad();
+  double loss_sum = 0.0;
+  for (int64_t s = begin; s < end; s += micro) {
+    Batch mb;
+    mb.epoch = epoch;
+    mb.step = step;
+    mb.indices.assign(order_.begin() + s, order_.begin() + std::min(s + micro, end));
+    torch::Tensor loss = loss_(mb);
+    if (!loss.defined() || loss.numel() != 1)
+      throw std::runtime_error("Trainer: the loss function must return a scalar tensor");
+    const double w = static_cast<double>(mb.indices.size()) / static_cast<double>(end - begin);
+    (loss * w).backward();
+    loss_sum += loss.item<double>() * w;
+  }
+
+  StepLog rec;
+  rec.step = step + 1;
+  rec.epoch = epoch;
+  rec.loss = loss_sum;
+  rec.grad_norm = clip_grad_norm(params_, opts_.max_grad_norm);
+  rec.lr = lr_at(opts_.schedule, opts_.lr, step, opts_.warmup_steps, total_steps());
+  opt_.step(rec.lr);
+  return rec;
+}
+
+bool Trainer::evaluate(StepLog& rec) {
+  rec.evaluated = true;
+  {
+    torch::NoGradGuard no_grad;
+    rec.metric = eval_(rec.step);
+  }
+  const bool improved = !has_best_ || (opts_.higher_is_better ? rec.metric > best_metric_
+                                                              : rec.metric < best_metric_);
+  if (improved) {
+    has_best_ = true;
+    best_metric_ = rec.metric;
+    best_step_ = rec.step;
+    evals_since_best_ = 0;
+    if (opts_.keep_best) {
+      torch::NoGradGuard no_grad;
+      best_.clear();
+      for (const torch::Tensor& p : params_) best_.push_back(p.detach().clone());
+    }
+    return false;
+  }
+  ++evals_since_best_;
+  return opts_.patience > 0 && evals_since_best_ >= opts_.patience;
+}
+
+void Trainer::append_log(const StepLog& rec) {
+  if (opts_.metrics_path.empty()) return;
+  nlohmann::json j;
+  j["step"] = rec.step;
+  j["epoch"] = rec.epoch;
+  j["loss"] = rec.loss;
+  j["lr"] = rec.lr;
+  j["grad_norm"] = rec.grad_norm;
+  if (rec.evaluated) j["eval"] = rec.metric;
+  const std::string line = j.dump() + "\n";
+  FILE* f = std::fopen(opts_.metrics_path.c_str(), "ab");
+  if (!f) throw std::runtime_error("cannot open metrics log " + opts_.metrics_path);
+  const bool ok = std::fwrite(line.data(), 1, line.size(), f) == line.size();
+  if (std::fclose(f) != 0 || !ok)
+    throw std::runtime_error("cannot write metrics log " + opts_.metrics_path);
+}
+
+void Trainer::print_progress(const StepLog& rec, bool last) {
+  if (!opts_.progress) return;
+  const bool tty = isatty(fileno(stderr));
+  const int64_t total = total_steps();
+  const int64_t every = std::max<int64_t>(1, total / 20);
+  if (!tty && !last && rec.step % every != 0 && !rec.evaluated) return;
+  const double elapsed = now_s() - t0_;
+  const double rate = elapsed > 0 ? static_cast<double>(rec.step - start_step_) / elapsed : 0.0;
+  const double eta = rate > 0 ? static_cast<double>(total - rec.step) / rate : 0.0;
+  char line[256];
+  int n = std::snprintf(line, sizeof line,
+                        "train %lld/%lld  ep %lld  loss %.4f  lr %.2e  |g| %.3f  %.2f step/s  "
+                        "eta %.0fs",
+                        static_cast<long long>(rec.step), static_cast<long long>(total),
+                        static_cast<long long>(rec.epoch), rec.loss, rec.lr, rec.grad_norm, rate,
+                        eta);
+  if (rec.evaluated && n > 0 && n < static_cast<int>(sizeof line))
+    std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  eval %.4f", rec.metric);
+  std::fprintf(stderr, tty ? "\r%-100s" : "%s\n", line);
+  if (tty && last) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+TrainResult Trainer::run() {
+  if (!resumed_ && !opts_.metrics_path.empty()) {
+    FILE* f = std::fopen(opts_.metrics_path.c_str(), "wb");  // a fresh run starts a fresh log
+    if (!f) throw std::runtime_error("cannot create metrics log " + opts_.metrics_path);
+    std::fclose(f);
+  }
+  const int64_t total = total_steps();
+  start_step_ = step();
+  t0_ = now_s();
+  TrainResult result;
+  while (!stopped_ && step() < total) {
+    StepLog rec = train_step(step());
+    const bool last = rec.step == total;
+    if (eval_ && opts_.eval_every > 0 && (rec.step % opts_.eval_every == 0 || last))
+      stopped_ = evaluate(rec);
+    append_log(rec);
+    if (!opts_.checkpoint_path.empty() &&
+        (last || stopped_ || (opts_.checkpoint_every > 0 && rec.step % opts_.checkpoint_every == 0)))
+      save_checkpoint(opts_.checkpoint_path);
+    print_progress(rec, last || stopped_);
+    result.log.push_back(rec);
+    if (on_step_) on_step_(rec);
+  }
+  if (opts_.keep_best && has_best_ && !best_.empty()) {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(best_[i]);
+  }
+  result.steps = step();
+  result.stopped_early = stopped_;
+  result.has_best = has_best_;
+  result.best_metric = best_metric_;
+  result.best_step = best_step_;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  std::vector<safetensors::Tensor> tensors;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const std::string n = std::to_string(i);
+    tensors.push_back(to_safetensors("param." + n, params_[i]));
+    tensors.push_back(to_safetensors("exp_avg." + n, opt_.exp_avg()[i]));
+    tensors.push_back(to_safetensors("exp_avg_sq." + n, opt_.exp_avg_sq()[i]));
+    if (!best_.empty()) tensors.push_back(to_safetensors("best." + n, best_[i]));
+  }
+  uint64_t log_bytes = 0;
+  if (!opts_.metrics_path.empty() && std::filesystem::exists(opts_.metrics_path))
+    log_bytes = std::filesystem::file_size(opts_.metrics_path);
+  std::map<std::string, std::string> m = {
+      {"format", kFormat},
+      {"version", kVersion},
+      {"step", std::to_string(step())},
+      {"seed", std::to_string(opts_.seed)},
+      {"num_examples", std::to_string(num_examples_)},
+      {"batch_size", std::to_string(opts_.batch_size)},
+      {"num_params", std::to_string(params_.size())},
+      {"has_best", has_best_ ? "1" : "0"},
+      {"best_metric", fmt_double(best_metric_)},
+      {"best_step", std::to_string(best_step_)},
+      {"evals_since_best", std::to_string(evals_since_best_)},
+      {"stopped", stopped_ ? "1" : "0"},
+      {"log_bytes", std::to_string(log_bytes)},
+  };
+  safetensors::write_file(path, tensors, m);
+}
+
+bool Trainer::resume(const std::string& path) {
+  if (!std::filesystem::exists(path)) return false;
+  try {
+    safetensors::File f = safetensors::read_file(path);
+    if (meta(f, "format") != kFormat || meta(f, "version") != kVersion)
+      throw std::runtime_error("not a ptune training checkpoint (format " + meta(f, "format") +
+                               " version " + meta(f, "version") + ", expected " + kFormat +
+                               " version " + kVersion + ")");
+    auto expect = [&](const char* key, const std::string& want) {
+      if (meta(f, key) != want)
+        throw std::runtime_error(std::string("written with ") + key + " " + meta(f, key) +
+                                 ", this run has " + want);
+    };
+    expect("seed", std::to_string(opts_.seed));
+    expect("num_examples", std::to_string(num_examples_));
+    expect("batch_size", std::to_string(opts_.batch_size));
+    expect("num_params", std::to_string(params_.size()));
+    const int64_t step = std::stoll(meta(f, "step"));
+    std::vector<torch::Tensor> values, m, v, best;
+    const bool with_best = f.find("best.0") != nullptr;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const std::string n = std::to_string(i);
+      values.push_back(from_safetensors(f, "param." + n, params_[i]));
+      m.push_back(from_safetensors(f, "exp_avg." + n, params_[i]));
+      v.push_back(from_safetensors(f, "exp_avg_sq." + n, params_[i]));
+      if (with_best) best.push_back(from_safetensors(f, "best." + n, params_[i]));
+    }
+    // Everything parsed: now change state.
+    {
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(values[i]);
+    }
+    opt_.load_state(m, v, step);
+    best_ = std::move(best);
+    has_best_ = meta(f, "has_best") == "1";
+    best_metric_ = std::stod(meta(f, "best_metric"));
+    best_step_ = std::stoll(meta(f, "best_step"));
+    evals_since_best_ = std::stoi(meta(f, "evals_since_best"));
+    stopped_ = meta(f, "stopped") == "1";
+    if (!opts_.metrics_path.empty()) {
+      const uint64_t log_bytes = std::stoull(meta(f, "log_bytes"));
+      if (!std::filesystem::exists(opts_.metrics_path) ||
+          std::filesystem::file_size(opts_.metrics_path) < log_bytes)
+        throw std::runtime_error("metrics log " + opts_.metrics_path + " is shorter than at the "
+                                 "checkpoint");
+      std::filesystem::resize_file(opts_.metrics_path, log_bytes);
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error("resuming from checkpoint " + path + ": " + e.what());
+  }
+  resumed_ = true;
+  return true;
+}
+
+}  // namespace ptune::train

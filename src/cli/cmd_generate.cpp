@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "cli/common.h"
 #include "ptune/generate/chat_template.h"
 #include "ptune/generate/generator.h"
+#include "ptune/methods/adapter.h"
 
 namespace ptune::cli {
 
@@ -30,6 +32,20 @@ void add_generate_options(CLI::App* cmd, GenerateOptions* g) {
   cmd->add_option("--stop", g->stop, "Stop before this string (repeatable)");
 }
 
+void add_adapter_option(CLI::App* cmd, std::string* dir) {
+  cmd->add_option("--adapter", *dir,
+                  "Prompt adapter directory in PEFT's format (prompt tuning, P-tuning or prefix "
+                  "tuning), e.g. written by ptune or by PEFT's save_pretrained")
+      ->check(CLI::ExistingDirectory);
+}
+
+// The adapter's virtual tokens as keys/values to prepend, or nullopt without --adapter.
+std::optional<PastKV> adapter_prefix(const std::string& dir, const LlamaModel& model) {
+  if (dir.empty()) return std::nullopt;
+  torch::InferenceMode guard;
+  return methods::Adapter::load(dir, model.config()).prefix_state(model);
+}
+
 void print_stats(const GenerateResult& r) {
   double tps = r.decode_seconds > 0 ? r.tokens.size() / r.decode_seconds : 0;
   std::cerr << "[" << r.prompt_tokens << " prompt tokens in " << r.prefill_seconds << " s, "
@@ -43,11 +59,12 @@ void register_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate a continuation of a prompt");
   static ModelOptions model_opts;
   static GenerateOptions gen;
-  static std::string prompt, system;
+  static std::string prompt, system, adapter_dir;
   static bool chat = false, as_json = false, quiet = false;
   ModelOptions* opts = &model_opts;
   add_model_options(cmd, opts);
   add_generate_options(cmd, &gen);
+  add_adapter_option(cmd, &adapter_dir);
   cmd->add_option("-p,--prompt", prompt, "Prompt text")->required();
   cmd->add_flag("--chat", chat, "Send the prompt as a user message through the chat template");
   cmd->add_option("--system", system, "System message (with --chat)");
@@ -65,7 +82,9 @@ void register_generate(CLI::App& app) {
     std::vector<int32_t> ids = l.tokenizer->encode(text);
     TextCallback stream;
     if (!as_json) stream = [](const std::string& s) { std::cout << s << std::flush; };
-    GenerateResult r = generate(*l.model, *l.tokenizer, ids, gen, stream);
+    std::optional<PastKV> prefix = adapter_prefix(adapter_dir, *l.model);
+    GenerateResult r =
+        generate(*l.model, *l.tokenizer, ids, gen, stream, prefix ? &*prefix : nullptr);
     if (as_json) {
       nlohmann::json j = {{"prompt_tokens", r.prompt_tokens},
                           {"tokens", r.tokens},
@@ -86,14 +105,16 @@ void register_chat(CLI::App& app) {
       "chat", "Chat with the model on the terminal (/reset clears history, /exit quits)");
   static ModelOptions model_opts;
   static GenerateOptions gen;
-  static std::string system;
+  static std::string system, adapter_dir;
   ModelOptions* opts = &model_opts;
   add_model_options(cmd, opts);
   add_generate_options(cmd, &gen);
+  add_adapter_option(cmd, &adapter_dir);
   cmd->add_option("--system", system, "System message (default: the template's own)");
   cmd->callback([opts] {
     Loaded l = load(*opts, /*with_model=*/true);
     ChatTemplate tmpl(l.tokenizer->spec().chat_template);
+    std::optional<PastKV> prefix = adapter_prefix(adapter_dir, *l.model);
     const bool tty = isatty(STDIN_FILENO);
     std::vector<ChatMessage> history;
     if (!system.empty()) history.push_back({"system", system});
@@ -109,8 +130,9 @@ void register_chat(CLI::App& app) {
       if (line.empty()) continue;
       history.push_back({"user", line});
       std::vector<int32_t> ids = l.tokenizer->encode(tmpl.render(history, true));
-      GenerateResult r = generate(*l.model, *l.tokenizer, ids, gen,
-                                  [](const std::string& s) { std::cout << s << std::flush; });
+      GenerateResult r = generate(
+          *l.model, *l.tokenizer, ids, gen,
+          [](const std::string& s) { std::cout << s << std::flush; }, prefix ? &*prefix : nullptr);
       std::cout << "\n";
       history.push_back({"assistant", r.text});
     }

@@ -20,6 +20,11 @@ check logits '"token": " Paris"' "$("$PTUNE" logits -p 'The capital of France is
 check generate " Paris" "$("$PTUNE" generate -q -p 'The capital of France is' --max-tokens 3)"
 check stop '"finish_reason": "stop"' \
   "$("$PTUNE" generate -q --json -p 'The capital of France is' --max-tokens 20 --stop '.')"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+check adapter "finish: length" "$("$PTUNE" generate -p 'The movie was' --max-tokens 4 \
+  --adapter "$ROOT/tests/data/peft_smollm2/prefix_tuning" 2>&1)"
+check adapter-mismatch "the model needs 30" "$("$PTUNE" generate -p 'x' \
+  --adapter "$ROOT/tests/data/peft/p_tuning" 2>&1)"
 check bad-model "open failed" "$("$PTUNE" info -m /nonexistent.gguf 2>&1)"
 check bad-ids "not a token id" "$("$PTUNE" logits --ids 1,x 2>&1)"
 "$PTUNE" info -m /nonexistent.gguf >/dev/null 2>&1

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "ptune/io/gguf.h"
+#include "ptune/methods/adapter.h"
 #include "ptune/methods/prefix_tuning.h"
 #include "ptune/methods/prompt_tuning.h"
 #include "test_util.h"
@@ -123,6 +124,41 @@ TEST_F(PeftInteropTest, WrongMethodIsNamed) {
     FAIL() << "expected an error";
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("PROMPT_TUNING"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ptune
+
+namespace ptune {
+namespace {
+
+// Inference through Adapter::prefix_state (what generate/chat use) equals the method's own path.
+TEST_F(PeftInteropTest, AdapterPrefixStateMatchesTheMethodsOwnForward) {
+  torch::InferenceMode guard;
+  auto ids = torch::tensor({504, 3445, 314, 1125}).unsqueeze(0);
+  for (const char* method : {"prompt_tuning", "prefix_tuning"}) {
+    SCOPED_TRACE(method);
+    auto adapter = methods::Adapter::load(dir(method), model_->config());
+    PastKV state = adapter.prefix_state(*model_);
+    ForwardArgs a;
+    a.input_ids = ids;
+    a.past = &state;
+    auto via_state = model_->forward(a).logits[0];
+    ForwardArgs b;
+    torch::Tensor direct;
+    if (std::string(method) == "prompt_tuning") {
+      auto in = methods::PromptTuning::load(dir(method), model_->config()).prepend(*model_, ids);
+      b.input_embeds = in.embeds;
+      direct = model_->forward(b).logits[0].narrow(0, adapter.n_virtual(), 4);
+    } else {
+      auto pre = methods::PrefixTuning::load(dir(method), model_->config());
+      PastKV p = pre.past(1);
+      b.input_ids = ids;
+      b.past = &p;
+      direct = model_->forward(b).logits[0];
+    }
+    EXPECT_LT((via_state - direct).abs().max().item<double>(), 1e-4);
   }
 }
 

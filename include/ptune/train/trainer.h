@@ -28,7 +28,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -53,7 +52,9 @@ struct TrainOptions {
   bool keep_best = true;       // end with the parameters of the best evaluation
   uint64_t seed = 42;
   bool deterministic = false;  // also ask torch for deterministic kernels
-  std::string metrics_path;    // JSONL log, one line per step ("" = none)
+  // JSONL log, one line per step ("" = none): {"step","epoch","loss","lr","grad_norm"[,"eval"]}.
+  // A run that did not resume starts it afresh; a resumed one cuts it back to the checkpoint.
+  std::string metrics_path;
   std::string checkpoint_path;  // "" = no checkpoints
   int64_t checkpoint_every = 0;  // steps between checkpoints (and one at the end) when a path is set
   bool progress = true;          // progress line on stderr

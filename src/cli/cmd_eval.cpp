@@ -13,6 +13,7 @@
 
 #include "cli/common.h"
 #include "ptune/eval/evaluator.h"
+#include "ptune/methods/adapter.h"
 #include "ptune/tasks/task.h"
 
 namespace ptune::cli {
@@ -55,7 +56,7 @@ void register_eval(CLI::App& app) {
       "DIR/summary.json. See "
       "docs/eval.md.");
   static ModelOptions model_opts;
-  static std::string task_path, out_dir, normalize, progress_mode = "auto";
+  static std::string task_path, out_dir, normalize, progress_mode = "auto", adapter_dir;
   static eval::EvalOptions o;
   static int shots = -1, max_tokens = 0;
   static int64_t seed = -1;
@@ -106,6 +107,10 @@ void register_eval(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "bar", "lines", "off"}))
       ->capture_default_str();
   cmd->add_flag("--json", json_out, "Print the summary JSON instead of the table");
+  cmd->add_option("--adapter", adapter_dir,
+                  "Evaluate through a prompt adapter (PEFT format: prompt tuning, P-tuning or "
+                  "prefix tuning); its virtual tokens precede every prompt")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--skip-bad", skip_bad,
                 "Skip malformed data rows (counted, with reasons, in the table and summary) "
                 "instead of stopping at the first (overrides data.skip_bad)");
@@ -128,6 +133,12 @@ void register_eval(CLI::App& app) {
     const tasks::TaskData data = tasks::load_task_data(task);
     Loaded l = load(*mo, /*with_model=*/true);
     o.model_name = mo->model.substr(mo->model.find_last_of('/') + 1);
+    PastKV adapter_state;
+    if (!adapter_dir.empty()) {
+      torch::InferenceMode guard;
+      adapter_state = methods::Adapter::load(adapter_dir, l.model->config()).prefix_state(*l.model);
+      o.scorer.base = &adapter_state;
+    }
     const auto mode = progress_mode == "bar"     ? eval::Progress::Mode::Bar
                       : progress_mode == "lines" ? eval::Progress::Mode::Lines
                       : progress_mode == "off"   ? eval::Progress::Mode::Off

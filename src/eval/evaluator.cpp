@@ -187,8 +187,12 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
     stats_total.padded_tokens += s.padded_tokens;
     stats_total.forwards += s.forwards;
   };
-  auto score_all = [&](const std::vector<ScoreRequest>& reqs, const std::string& stage) {
-    ContinuationScorer scorer(model, opt.scorer);
+  // The judge grades with the plain model; everything else runs through the adapter, if any.
+  auto score_all = [&](const std::vector<ScoreRequest>& reqs, const std::string& stage,
+                       bool with_adapter = true) {
+    ScorerOptions so = opt.scorer;
+    if (!with_adapter) so.base = nullptr;
+    ContinuationScorer scorer(model, so);
     if (progress) progress->start(stage, reqs.size(), "prompts");
     auto out = scorer.score(reqs, [&](size_t d) {
       if (progress) progress->update(d);
@@ -345,17 +349,15 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
     if (progress) progress->start("generating", n, "ex");
     size_t done = 0, gen_tokens = 0;
     for (const PrefixGroup& grp : groups) {
-      PastKV prefix;
       const std::vector<int32_t>& first = ids[grp.members[0]];
-      if (grp.prefix > 0) {
-        prefix =
-            compute_prefix(model, std::vector<int32_t>(first.begin(), first.begin() + grp.prefix));
-      }
+      const PastKV prefix = compute_prefix(
+          model, std::vector<int32_t>(first.begin(), first.begin() + grp.prefix), opt.scorer.base);
       for (size_t i : grp.members) {
         g.sampling.seed = seed + i;  // per example: the result does not depend on the order
         std::vector<int32_t> suffix(ids[i].begin() + static_cast<std::ptrdiff_t>(grp.prefix),
                                     ids[i].end());
-        GenerateResult out = generate_answer(model, tok, suffix, g, grp.prefix ? &prefix : nullptr);
+        GenerateResult out =
+            generate_answer(model, tok, suffix, g, prefix.empty() ? nullptr : &prefix);
         preds[i] = trim(out.text);
         gen_tokens += out.tokens.size();
         refs[i] = prompts.references(examples[i]);
@@ -429,7 +431,7 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
         for (int s : grades)
           reqs[i].continuations.push_back(encode_cont((space ? "" : " ") + std::to_string(s)));
       }
-      const auto s = score_all(reqs, "judging");
+      const auto s = score_all(reqs, "judging", /*with_adapter=*/false);
       std::vector<double> grade(n);
       for (size_t i = 0; i < n; ++i) {
         std::vector<double> v;

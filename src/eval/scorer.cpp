@@ -120,10 +120,13 @@ std::vector<PrefixGroup> group_by_prefix(const std::vector<std::vector<int32_t>>
   return groups;
 }
 
-PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids) {
+PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids,
+                      const PastKV* base) {
+  if (ids.empty()) return base ? *base : PastKV{};
   torch::InferenceMode guard;
   ForwardArgs a;
   a.input_ids = to_tensor(ids).unsqueeze(0).to(model.device());
+  a.past = base;
   a.return_present = true;
   a.logits_at = LogitsAt::None;
   return model.forward(a).present;
@@ -160,11 +163,13 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
   const auto long_opts = torch::TensorOptions().dtype(torch::kInt64);
   size_t done = 0;
   for (PrefixGroup& g : groups) {
-    const int64_t P = static_cast<int64_t>(g.prefix);
-    PastKV prefix;
+    const int64_t P = static_cast<int64_t>(g.prefix);  // context tokens in the shared prefix
+    PastKV prefix = compute_prefix(
+        model_,
+        std::vector<int32_t>(contexts[g.members[0]].begin(), contexts[g.members[0]].begin() + P),
+        opt_.base);
+    const int64_t K = prefix.length();  // cached positions: adapter tokens + P
     if (P > 0) {
-      prefix = compute_prefix(model_, std::vector<int32_t>(contexts[g.members[0]].begin(),
-                                                           contexts[g.members[0]].begin() + P));
       stats_.prefix_tokens += P;
       ++stats_.forwards;
     }
@@ -178,25 +183,25 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
       for (size_t k = start; k < stop; ++k) {
         T = std::max<int64_t>(T, static_cast<int64_t>(contexts[g.members[k]].size()) - P);
       }
-      // Right-padded suffixes [B, T] and the mask over prefix + suffix [B, P + T].
+      // Right-padded suffixes [B, T] and the mask over prefix + suffix [B, K + T].
       torch::Tensor ids = torch::zeros({B, T}, long_opts);
-      torch::Tensor mask = torch::zeros({B, P + T}, long_opts);
-      mask.narrow(1, 0, P).fill_(1);
+      torch::Tensor mask = torch::zeros({B, K + T}, long_opts);
+      mask.narrow(1, 0, K).fill_(1);
       bool multi = false;
       for (int64_t b = 0; b < B; ++b) {
         const size_t i = g.members[start + b];
         const int64_t n = static_cast<int64_t>(contexts[i].size()) - P;
         ids[b].narrow(0, 0, n).copy_(to_tensor(contexts[i], P));
-        mask[b].narrow(0, P, n).fill_(1);
+        mask[b].narrow(0, K, n).fill_(1);
         stats_.suffix_tokens += n;
         for (const auto& c : requests[i].continuations) multi = multi || c.size() > 1;
       }
       stats_.padded_tokens += B * T;
-      PastKV past = P > 0 ? expand_past(prefix, B) : PastKV{};
+      PastKV past = K > 0 ? expand_past(prefix, B) : PastKV{};
       ForwardArgs a;
       a.input_ids = ids.to(dev);
       a.attention_mask = mask.to(dev);
-      a.past = P > 0 ? &past : nullptr;
+      a.past = K > 0 ? &past : nullptr;
       a.return_present = multi;
       a.logits_at = LogitsAt::Last;
       ForwardResult r = model_.forward(a);

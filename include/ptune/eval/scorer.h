@@ -45,6 +45,9 @@ struct ScorerOptions {
   int batch_size = 16;       // contexts per forward
   bool prefix_cache = true;  // false: every context runs in full (still batched)
   int64_t min_prefix = 8;    // shorter common prefixes are not worth a separate forward
+  // Keys/values prepended to every context, [1, Hkv, A, D] per layer: a prompt adapter's virtual
+  // tokens (methods::Adapter::prefix_state). Not owned; null = none.
+  const PastKV* base = nullptr;
 };
 
 // Statistics of the last score() call (for logs and the bench).
@@ -93,7 +96,9 @@ struct PrefixGroup {
 std::vector<PrefixGroup> group_by_prefix(const std::vector<std::vector<int32_t>>& contexts,
                                          int64_t min_prefix);
 
-// Runs the prefix ids [P] through the model; keys/values [1, Hkv, P, D] per layer.
-PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids);
+// Runs the prefix ids [P] through the model after `base` (if any); keys/values
+// [1, Hkv, A + P, D] per layer. With no ids it returns `base` itself.
+PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids,
+                      const PastKV* base = nullptr);
 
 }  // namespace ptune::eval

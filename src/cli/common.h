@@ -39,6 +39,7 @@ void register_tokenize(CLI::App& app);
 void register_logits(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_chat(CLI::App& app);
+void register_tune(CLI::App& app);
 void register_eval(CLI::App& app);
 
 }  // namespace ptune::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   ptune::cli::register_generate(app);
   ptune::cli::register_chat(app);
   ptune::cli::register_eval(app);
+  ptune::cli::register_tune(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -25,6 +25,12 @@ check adapter "finish: length" "$("$PTUNE" generate -p 'The movie was' --max-tok
   --adapter "$ROOT/tests/data/peft_smollm2/prefix_tuning" 2>&1)"
 check adapter-mismatch "the model needs 30" "$("$PTUNE" generate -p 'x' \
   --adapter "$ROOT/tests/data/peft/p_tuning" 2>&1)"
+TUNED=$(mktemp -d)
+check tune "wrote $TUNED/adapter_config.json" "$("$PTUNE" tune --task "$ROOT/examples/sentiment/task.json" \
+  -o "$TUNED" --max-steps 2 --virtual-tokens 4 --dev-limit 8 2>/dev/null)"
+check tuned-eval "accuracy" "$("$PTUNE" eval --task "$ROOT/examples/sentiment/task.json" --limit 8 \
+  --adapter "$TUNED" --progress off 2>&1)"
+rm -rf "$TUNED"
 check bad-model "open failed" "$("$PTUNE" info -m /nonexistent.gguf 2>&1)"
 check bad-ids "not a token id" "$("$PTUNE" logits --ids 1,x 2>&1)"
 "$PTUNE" info -m /nonexistent.gguf >/dev/null 2>&1

@@ -10,8 +10,9 @@ namespace ptune::cli {
 void register_tune(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "tune",
-      "Learn a soft prompt for a classification task with the model frozen (prompt tuning, "
-      "Lester et al. 2021). Writes OUT/adapter_config.json + adapter_model.safetensors in PEFT's "
+      "Learn a continuous prompt for a classification task with the model frozen: prompt tuning "
+      "(Lester et al. 2021) or prefix tuning (Li & Liang 2021). Writes OUT/adapter_config.json + "
+      "adapter_model.safetensors in PEFT's "
       "format, usable with `ptune eval|generate|chat --adapter OUT` and PEFT's "
       "PeftModel.from_pretrained. Loss: cross-entropy over the labels' first tokens at the last "
       "prompt position; dev accuracy through the eval harness every --eval-every steps.");
@@ -22,8 +23,8 @@ void register_tune(CLI::App& app) {
   ModelOptions* mo = &model_opts;
   add_model_options(cmd, mo);
   train::TrainOptions& t = o.train;
-  cmd->add_option("--method", method, "Tuning method (p-tuning and prefix-tuning: not yet)")
-      ->check(CLI::IsMember({"prompt-tuning"}))
+  cmd->add_option("--method", method, "prompt-tuning or prefix-tuning (p-tuning: not yet)")
+      ->check(CLI::IsMember({"prompt-tuning", "prefix-tuning"}))
       ->capture_default_str();
   cmd->add_option("-t,--task", task_path, "Task file (docs/task-file.md)")
       ->required()
@@ -71,12 +72,14 @@ void register_tune(CLI::App& app) {
              : init == "text" ? train::PromptInit::Text
                               : train::PromptInit::SampleVocab;
     o.train.schedule = train::schedule_from_name(schedule);
+    o.method = method == "prefix-tuning" ? train::TuneMethod::PrefixTuning
+                                         : train::TuneMethod::PromptTuning;
     const tasks::TaskSpec task = tasks::load_task(task_path);
     const tasks::TaskData data = tasks::load_task_data(task);
     Loaded l = load(*mo, /*with_model=*/true);
     o.base_model = mo->model.substr(mo->model.find_last_of('/') + 1);
     train::TuneResult r = train::tune_prompt(task, data, *l.model, *l.tokenizer, o);
-    std::cout << "method prompt-tuning  virtual tokens " << o.virtual_tokens << "  steps "
+    std::cout << "method " << method << "  virtual tokens " << o.virtual_tokens << "  steps "
               << r.train.steps << "  " << r.seconds << " s  peak RSS " << r.peak_rss_mb << " MiB\n"
               << "dev accuracy: " << r.dev_accuracy_before << " before, " << r.dev_accuracy
               << " after" << (r.train.has_best ? " (best step " : "")

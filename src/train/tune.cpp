@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "ptune/eval/evaluator.h"
+#include "ptune/methods/prefix_tuning.h"
 #include "ptune/methods/prompt_tuning.h"
 #include "ptune/tasks/prompt.h"
 
@@ -48,6 +50,24 @@ torch::Tensor initial_prompt(const LlamaModel& model, const Tokenizer& tok, cons
   return {};
 }
 
+// A prefix [N, L * 2 * Hkv * D] holding the keys/values the model computes for N embeddings
+// (PEFT's layout: per row [L0 K, L0 V, L1 K, ...]), so training starts from realistic values.
+torch::Tensor prefix_from_embeddings(const LlamaModel& model, const torch::Tensor& embeds) {
+  torch::NoGradGuard no_grad;
+  ForwardArgs a;
+  a.input_embeds = embeds.unsqueeze(0);
+  a.return_present = true;
+  a.logits_at = LogitsAt::None;
+  PastKV p = model.forward(a).present;
+  std::vector<torch::Tensor> blocks;  // each [N, Hkv * D]
+  for (size_t l = 0; l < p.keys.size(); ++l) {
+    for (const torch::Tensor& t : {p.keys[l][0], p.values[l][0]}) {  // [Hkv, N, D]
+      blocks.push_back(t.permute({1, 0, 2}).reshape({t.size(1), -1}));
+    }
+  }
+  return torch::cat(blocks, 1).contiguous();
+}
+
 }  // namespace
 
 TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
@@ -87,8 +107,14 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
   }
   const torch::Tensor subset = torch::tensor(label_tokens);
 
-  torch::Tensor soft = initial_prompt(model, tok, o).requires_grad_(true);
-  methods::PromptTuning pt(soft);
+  // The trainable tensor: prompt embeddings [N, C] or a prefix [N, L * 2 * Hkv * D].
+  const bool prefix_method = o.method == TuneMethod::PrefixTuning;
+  torch::Tensor param = prefix_method ? prefix_from_embeddings(model, initial_prompt(model, tok, o))
+                                      : initial_prompt(model, tok, o);
+  param.requires_grad_(true);
+  methods::PromptTuning pt(param);
+  std::optional<methods::PrefixTuning> pre;
+  if (prefix_method) pre.emplace(param, model.config());
 
   auto loss = [&](const Batch& b) {
     const int64_t B = static_cast<int64_t>(b.indices.size());
@@ -104,10 +130,18 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
       mask[r].narrow(0, 0, n).fill_(1);
       target[r] = gold[b.indices[r]];
     }
-    auto in = pt.prepend(model, ids, mask);
     ForwardArgs a;
-    a.input_embeds = in.embeds;
-    a.attention_mask = in.mask;
+    PastKV past;
+    if (pre) {
+      past = pre->past(B);
+      a.input_ids = ids;
+      a.past = &past;
+      a.attention_mask = pre->extend_mask(mask, B, T);
+    } else {
+      auto in = pt.prepend(model, ids, mask);
+      a.input_embeds = in.embeds;
+      a.attention_mask = in.mask;
+    }
     a.logits_at = LogitsAt::Last;
     a.vocab_subset = subset;
     return torch::nn::functional::cross_entropy(model.forward(a).logits, target.to(model.device()));
@@ -116,11 +150,16 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
   // Dev accuracy through the eval harness, with the current prompt as the adapter.
   auto dev_accuracy = [&]() {
     torch::InferenceMode guard;
-    ForwardArgs a;
-    a.input_embeds = soft.detach().unsqueeze(0);
-    a.return_present = true;
-    a.logits_at = LogitsAt::None;
-    PastKV state = model.forward(a).present;
+    PastKV state;
+    if (pre) {
+      state = methods::PrefixTuning(param.detach(), model.config()).past(1);
+    } else {
+      ForwardArgs a;
+      a.input_embeds = param.detach().unsqueeze(0);
+      a.return_present = true;
+      a.logits_at = LogitsAt::None;
+      state = model.forward(a).present;
+    }
     eval::EvalOptions eo;
     eo.template_name = o.template_name;
     eo.split = "dev";
@@ -136,12 +175,18 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
 
   TuneResult res;
   res.dev_accuracy_before = dev_accuracy();
-  Trainer trainer({soft}, loss, static_cast<int64_t>(contexts.size()), o.train);
+  Trainer trainer({param}, loss, static_cast<int64_t>(contexts.size()), o.train);
   trainer.set_eval([&](int64_t) { return dev_accuracy(); });
   if (!o.train.checkpoint_path.empty()) trainer.resume(o.train.checkpoint_path);
   res.train = trainer.run();
   res.dev_accuracy = dev_accuracy();
-  if (!o.out_dir.empty()) pt.save(o.out_dir, model.config(), o.base_model);
+  if (!o.out_dir.empty()) {
+    if (pre) {
+      pre->save(o.out_dir, model.config(), o.base_model);
+    } else {
+      pt.save(o.out_dir, model.config(), o.base_model);
+    }
+  }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   res.peak_rss_mb = peak_rss_mb();
   return res;

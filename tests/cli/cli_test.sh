@@ -30,6 +30,11 @@ check tune "wrote $TUNED/adapter_config.json" "$("$PTUNE" tune --task "$ROOT/exa
   -o "$TUNED" --max-steps 2 --virtual-tokens 4 --dev-limit 8 2>/dev/null)"
 check tuned-eval "accuracy" "$("$PTUNE" eval --task "$ROOT/examples/sentiment/task.json" --limit 8 \
   --adapter "$TUNED" --progress off 2>&1)"
+check tune-prefix "method prefix-tuning" "$("$PTUNE" tune --method prefix-tuning \
+  --task "$ROOT/examples/sentiment/task.json" -o "$TUNED/prefix" --max-steps 2 --virtual-tokens 4 \
+  --dev-limit 8 2>/dev/null)"
+check tuned-prefix-eval "accuracy" "$("$PTUNE" eval --task "$ROOT/examples/sentiment/task.json" \
+  --limit 8 --adapter "$TUNED/prefix" --progress off 2>&1)"
 rm -rf "$TUNED"
 check bad-model "open failed" "$("$PTUNE" info -m /nonexistent.gguf 2>&1)"
 check bad-ids "not a token id" "$("$PTUNE" logits --ids 1,x 2>&1)"

@@ -1,7 +1,9 @@
-// Learning a soft prompt for a classification task (prompt tuning, Lester et al. 2021), with the
-// shared Trainer: verbalizer cross-entropy at the last prompt position over the labels' first
-// tokens only (logits restricted with vocab_subset), dev-split accuracy through the eval
-// harness every N steps, best prompt kept, artifact written in PEFT's format.
+// Learning a continuous prompt for a classification task with the shared Trainer: prompt tuning
+// (Lester et al. 2021: virtual token embeddings) or prefix tuning (Li & Liang 2021: per-layer
+// key/value prefixes, no reparameterisation). Loss: verbalizer cross-entropy at the last prompt
+// position over the labels' first tokens only (logits restricted with vocab_subset); dev-split
+// accuracy through the eval harness every N steps, best parameters kept, artifact written in
+// PEFT's format.
 #pragma once
 
 #include <cstdint>
@@ -15,11 +17,15 @@
 namespace ptune::train {
 
 enum class PromptInit { Random, SampleVocab, Text };
+enum class TuneMethod { PromptTuning, PrefixTuning };
 
 struct TuneOptions {
+  TuneMethod method = TuneMethod::PromptTuning;
   int64_t virtual_tokens = 20;
-  PromptInit init = PromptInit::SampleVocab;  // PEFT: sampled vocabulary beats random init
-  std::string init_text;                      // with PromptInit::Text
+  // Prompt tuning: PEFT's comparison finds sampled vocabulary better than random. Prefix tuning
+  // always starts from the keys/values the model computes for sampled vocabulary tokens.
+  PromptInit init = PromptInit::SampleVocab;
+  std::string init_text;  // with PromptInit::Text
   std::string template_name = "default";
   TrainOptions train;
   size_t dev_limit = 0;    // evaluate on the first N dev examples (0 = all)

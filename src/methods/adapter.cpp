@@ -21,12 +21,7 @@ Adapter Adapter::load(const std::string& dir, const LlamaConfig& model) {
 
 PastKV Adapter::prefix_state(const LlamaModel& model) const {
   if (const auto* prefix = std::get_if<PrefixTuning>(&impl_)) return prefix->past(1);
-  const auto& soft = std::get<PromptTuning>(impl_);
-  ForwardArgs a;
-  a.input_embeds = soft.embeddings().unsqueeze(0);
-  a.return_present = true;
-  a.logits_at = LogitsAt::None;
-  return model.forward(a).present;
+  return soft_prompt_state(model, std::get<PromptTuning>(impl_).embeddings());
 }
 
 int64_t Adapter::n_virtual() const {

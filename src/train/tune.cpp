@@ -54,11 +54,7 @@ torch::Tensor initial_prompt(const LlamaModel& model, const Tokenizer& tok, cons
 // (PEFT's layout: per row [L0 K, L0 V, L1 K, ...]), so training starts from realistic values.
 torch::Tensor prefix_from_embeddings(const LlamaModel& model, const torch::Tensor& embeds) {
   torch::NoGradGuard no_grad;
-  ForwardArgs a;
-  a.input_embeds = embeds.unsqueeze(0);
-  a.return_present = true;
-  a.logits_at = LogitsAt::None;
-  PastKV p = model.forward(a).present;
+  PastKV p = methods::soft_prompt_state(model, embeds);
   std::vector<torch::Tensor> blocks;  // each [N, Hkv * D]
   for (size_t l = 0; l < p.keys.size(); ++l) {
     for (const torch::Tensor& t : {p.keys[l][0], p.values[l][0]}) {  // [Hkv, N, D]
@@ -154,11 +150,7 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
     if (pre) {
       state = methods::PrefixTuning(param.detach(), model.config()).past(1);
     } else {
-      ForwardArgs a;
-      a.input_embeds = param.detach().unsqueeze(0);
-      a.return_present = true;
-      a.logits_at = LogitsAt::None;
-      state = model.forward(a).present;
+      state = methods::soft_prompt_state(model, param);
     }
     eval::EvalOptions eo;
     eo.template_name = o.template_name;

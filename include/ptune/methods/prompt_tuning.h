@@ -39,4 +39,9 @@ class PromptTuning {
   torch::Tensor embeddings_;
 };
 
+// Keys/values [1, Hkv, N, D] per layer of N soft-prompt embeddings [N, C] at the start of a
+// sequence: what a soft prompt contributes to every later token, so inference can treat it as a
+// prefix. Runs without gradients.
+PastKV soft_prompt_state(const LlamaModel& model, const torch::Tensor& embeddings);
+
 }  // namespace ptune::methods

@@ -37,4 +37,13 @@ PromptTuning::Inputs PromptTuning::prepend(const LlamaModel& model, const torch:
   return {torch::stack(rows), torch::stack(masks)};
 }
 
+PastKV soft_prompt_state(const LlamaModel& model, const torch::Tensor& embeddings) {
+  torch::NoGradGuard no_grad;
+  ForwardArgs a;
+  a.input_embeds = embeddings.detach().unsqueeze(0);
+  a.return_present = true;
+  a.logits_at = LogitsAt::None;
+  return model.forward(a).present;
+}
+
 }  // namespace ptune::methods

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -32,6 +33,23 @@ bool default_model(std::string* path) {
     ADD_FAILURE() << "default model missing at " << *path << " (run scripts/setup)";
   }
   return false;
+}
+
+double max_golden_logit_diff(const float* ours, int64_t V, const nlohmann::json& positions,
+                             int64_t stride) {
+  double worst = 0;
+  for (size_t t = 0; t < positions.size(); ++t) {
+    const float* row = ours + t * V;
+    const auto& pos = positions[t];
+    auto ids = pos.at("top_ids").get<std::vector<int64_t>>();
+    auto top = pos.at("top_logits").get<std::vector<double>>();
+    for (size_t k = 0; k < ids.size(); ++k) worst = std::max(worst, std::abs(row[ids[k]] - top[k]));
+    auto strided = pos.at("strided_logits").get<std::vector<double>>();
+    for (size_t k = 0; k < strided.size(); ++k) {
+      worst = std::max(worst, std::abs(row[k * stride] - strided[k]));
+    }
+  }
+  return worst;
 }
 
 std::string read_file(const std::string& path) {

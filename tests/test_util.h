@@ -1,6 +1,9 @@
 // Shared helpers for the test binaries.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
 #include <string>
 
 namespace ptune::test {
@@ -16,6 +19,12 @@ std::string data_path(const std::string& relative);
 bool default_model(std::string* path);
 // The path default_model() checks, without skipping or failing (for suite set-up).
 std::string default_model_path();
+
+// Max |ours - golden| for logits in the golden-file layout written by scripts/reference/
+// (per position: "top_ids"/"top_logits" and "strided_logits" at vocab ids 0, stride, 2*stride...).
+// ours: row-major [positions.size(), V] float32.
+double max_golden_logit_diff(const float* ours, int64_t V, const nlohmann::json& positions,
+                             int64_t stride);
 
 // Reads a whole file; throws std::runtime_error when it cannot.
 std::string read_file(const std::string& path);

@@ -54,25 +54,10 @@ class SmolLM2GoldenTest : public ::testing::Test {
     ASSERT_NE(model_, nullptr);
   }
 
-  // Max |ours - golden| over the golden's top-10 and strided vocabulary entries, rows [T, V].
+  // Max |ours - golden| at the golden's top-10 and strided vocabulary entries; ours: [T, V].
   static double max_diff(const torch::Tensor& ours, const nlohmann::json& positions) {
     auto o = ours.contiguous();
-    const float* data = o.data_ptr<float>();
-    const int64_t V = o.size(1);
-    double worst = 0;
-    for (size_t t = 0; t < positions.size(); ++t) {
-      const auto& pos = positions[t];
-      auto top_ids = pos.at("top_ids").get<std::vector<int64_t>>();
-      auto top = pos.at("top_logits").get<std::vector<double>>();
-      for (size_t k = 0; k < top_ids.size(); ++k) {
-        worst = std::max(worst, std::abs(data[t * V + top_ids[k]] - top[k]));
-      }
-      auto strided = pos.at("strided_logits").get<std::vector<double>>();
-      for (size_t k = 0; k < strided.size(); ++k) {
-        worst = std::max(worst, std::abs(data[t * V + k * stride_] - strided[k]));
-      }
-    }
-    return worst;
+    return test::max_golden_logit_diff(o.data_ptr<float>(), o.size(1), positions, stride_);
   }
 
   static gguf::GgufFile* file_;

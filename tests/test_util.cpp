@@ -85,11 +85,7 @@ std::string write_tiny_llama(const TinyLlama& s) {
   auto add = [&](const std::string& name, uint64_t in, uint64_t out, float scale) {
     std::vector<float> v(in * out);
     for (float& x : v) x = normal(rng) * scale;
-    if (out == 1) {
-      w.add_tensor_f32(name, {in}, v);
-    } else {
-      w.add_tensor_f32(name, {in, out}, v);
-    }
+    w.add_tensor_f32(name, {in, out}, v);
   };
   auto add_norm = [&](const std::string& name, uint64_t n) {
     std::vector<float> v(n);

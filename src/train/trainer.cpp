@@ -109,25 +109,56 @@ int64_t Trainer::total_steps() const {
   return opts_.max_steps > 0 ? opts_.max_steps : opts_.epochs * steps_per_epoch();
 }
 
-std::vector<int64_t> Trainer::epoch_order(uint64_t seed, int64_t epoch, int64_t num_examples) {
+std::vector<int64_t> Trainer::epoch_order(uint64_t seed, int64_t epoch, int64_t num_examples,
+                                          const std::vector<int64_t>& lengths,
+                                          int64_t batch_size) {
   std::vector<int64_t> order(static_cast<size_t>(num_examples));
   for (int64_t i = 0; i < num_examples; ++i) order[static_cast<size_t>(i)] = i;
   tasks::detail::Rng rng(tasks::detail::mix_seed(seed, static_cast<uint64_t>(epoch)));
   rng.shuffle(order);
-  return order;
+  if (lengths.empty() || batch_size < 2) return order;
+
+  // Length grouping: sort each window of kWindowBatches batches of the shuffled order by length
+  // (longest first, ties in shuffled order), cut the result into batches, and shuffle the full
+  // batches; a partial batch stays last so every step but the last sees batch_size examples.
+  constexpr int64_t kWindowBatches = 16;
+  const int64_t window = kWindowBatches * batch_size;
+  for (int64_t w = 0; w < num_examples; w += window) {
+    std::stable_sort(order.begin() + w, order.begin() + std::min(w + window, num_examples),
+                     [&](int64_t a, int64_t b) { return lengths[a] > lengths[b]; });
+  }
+  std::vector<std::vector<int64_t>> batches;
+  const int64_t full = num_examples / batch_size;
+  for (int64_t b = 0; b < full; ++b)
+    batches.emplace_back(order.begin() + b * batch_size, order.begin() + (b + 1) * batch_size);
+  rng.shuffle(batches);
+  std::vector<int64_t> out;
+  for (const auto& b : batches) out.insert(out.end(), b.begin(), b.end());
+  out.insert(out.end(), order.begin() + full * batch_size, order.end());
+  return out;
+}
+
+void Trainer::set_lengths(std::vector<int64_t> lengths) {
+  if (static_cast<int64_t>(lengths.size()) != num_examples_) {
+    throw std::invalid_argument("Trainer: " + std::to_string(lengths.size()) +
+                                " lengths for " + std::to_string(num_examples_) + " examples");
+  }
+  lengths_ = std::move(lengths);
+  order_epoch_ = -1;
 }
 
 StepLog Trainer::train_step(int64_t step) {
   const int64_t spe = steps_per_epoch();
   const int64_t epoch = step / spe;
   if (order_epoch_ != epoch) {
-    order_ = epoch_order(opts_.seed, epoch, num_examples_);
+    order_ = epoch_order(opts_.seed, epoch, num_examples_, lengths_, opts_.batch_size);
     order_epoch_ = epoch;
   }
   const int64_t begin = (step % spe) * opts_.batch_size;
   const int64_t end = std::min(begin + opts_.batch_size, num_examples_);
   const int64_t micro = opts_.batch_size / opts_.accumulation;
 
+  const double t_start = now_s();
   torch::manual_seed(tasks::detail::mix_seed(opts_.seed ^ 0x5eedULL, static_cast<uint64_t>(step)));
   opt_.zero_grad();
   double loss_sum = 0.0;
@@ -151,6 +182,8 @@ StepLog Trainer::train_step(int64_t step) {
   rec.grad_norm = clip_grad_norm(params_, opts_.max_grad_norm);
   rec.lr = lr_at(opts_.schedule, opts_.lr, step, opts_.warmup_steps, total_steps());
   opt_.step(rec.lr);
+  rec.examples = end - begin;
+  rec.seconds = now_s() - t_start;
   return rec;
 }
 
@@ -238,6 +271,8 @@ TrainResult Trainer::run() {
         (last || stopped_ || (opts_.checkpoint_every > 0 && rec.step % opts_.checkpoint_every == 0)))
       save_checkpoint(opts_.checkpoint_path);
     print_progress(rec, last || stopped_);
+    result.train_seconds += rec.seconds;
+    result.train_examples += rec.examples;
     result.log.push_back(rec);
     if (on_step_) on_step_(rec);
   }

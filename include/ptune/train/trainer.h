@@ -83,6 +83,8 @@ struct StepLog {
   double grad_norm = 0.0;  // before clipping
   bool evaluated = false;
   double metric = 0.0;
+  int64_t examples = 0;  // in this step's batch
+  double seconds = 0.0;  // forward, backward, clipping and AdamW (no evaluation, no checkpoint)
 };
 
 struct TrainResult {
@@ -92,6 +94,9 @@ struct TrainResult {
   double best_metric = 0.0;
   int64_t best_step = 0;
   std::vector<StepLog> log;  // steps run by this call (not the ones before a resume)
+  // Over the steps of this call: time in training steps only, and the examples they consumed.
+  double train_seconds = 0.0;
+  int64_t train_examples = 0;
 };
 
 class Trainer {
@@ -118,8 +123,16 @@ class Trainer {
   int64_t steps_per_epoch() const;
   int64_t total_steps() const;
   int64_t step() const { return opt_.step_count(); }
-  // The indices of epoch `epoch` in training order (a pure function of seed and epoch).
-  static std::vector<int64_t> epoch_order(uint64_t seed, int64_t epoch, int64_t num_examples);
+  // Per-example lengths (e.g. tokens): batches are then grouped by length, so little of a batch is
+  // padding. Throws std::invalid_argument when the count is not num_examples.
+  void set_lengths(std::vector<int64_t> lengths);
+
+  // The indices of epoch `epoch` in training order, a pure function of its arguments: a seeded
+  // shuffle; with lengths, length-grouped batches of batch_size (windows of 16 batches of the
+  // shuffle sorted by length, the batches then shuffled, a partial batch last).
+  static std::vector<int64_t> epoch_order(uint64_t seed, int64_t epoch, int64_t num_examples,
+                                          const std::vector<int64_t>& lengths = {},
+                                          int64_t batch_size = 1);
 
  private:
   StepLog train_step(int64_t step);
@@ -142,6 +155,7 @@ class Trainer {
   bool stopped_ = false;  // early stop reached (saved, so a resumed stopped run stays stopped)
   bool resumed_ = false;
   std::vector<torch::Tensor> best_;
+  std::vector<int64_t> lengths_;  // empty = no length grouping
   // Epoch order cache.
   int64_t order_epoch_ = -1;
   std::vector<int64_t> order_;

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "ptune/eval/calibration.h"
-#include "ptune/generate/chat_template.h"
+#include "ptune/eval/prompt_formatter.h"
 #include "ptune/generate/generator.h"
 #include "ptune/tasks/fewshot.h"
 #include "ptune/tasks/prompt.h"
@@ -66,30 +66,6 @@ tasks::TaskSpec apply_overrides(tasks::TaskSpec t, const EvalOptions& o) {
   }
   return t;  // the rest was validated when the task loaded
 }
-
-// Prompt text for the model: completion prompts as they are, chat prompts as the user turn.
-class PromptFormatter {
- public:
-  PromptFormatter(const tasks::TaskSpec& t, const Tokenizer& tok) : task_(t) {
-    if (t.format == tasks::PromptFormat::Chat) chat_.emplace(tok.spec().chat_template);
-  }
-  std::string operator()(const tasks::RenderedPrompt& p) const {
-    if (p.has_soft()) {
-      throw std::invalid_argument(
-          "the template has soft-token slots ({soft...}); ptune eval scores discrete prompts, "
-          "pick another --template");
-    }
-    if (!chat_) return p.text();
-    std::vector<ChatMessage> msgs;
-    if (!task_.system.empty()) msgs.push_back({"system", task_.system});
-    msgs.push_back({"user", p.text()});
-    return chat_->render(msgs, /*add_generation_prompt=*/true);
-  }
-
- private:
-  const tasks::TaskSpec& task_;
-  std::optional<ChatTemplate> chat_;
-};
 
 std::string trim(const std::string& s) {
   size_t a = 0, b = s.size();

@@ -30,13 +30,17 @@ torch::Tensor read_prompt_embeddings(const std::string& dir, peft::PeftType expe
   return torch::from_blob(values.data(), shape, torch::kFloat32).clone();
 }
 
-void write_prompt_embeddings(const std::string& dir, peft::PeftType type, int64_t n_virtual,
-                             const torch::Tensor& embeddings, const LlamaConfig& model,
-                             const std::string& base_model) {
+peft::PromptLearningConfig artifact_config(peft::PeftType type, int64_t n_virtual,
+                                           const std::string& base_model) {
   peft::PromptLearningConfig c;
   c.peft_type = type;
   c.num_virtual_tokens = n_virtual;
   c.base_model_name_or_path = base_model;
+  return c;
+}
+
+void write_prompt_embeddings(const std::string& dir, peft::PromptLearningConfig c,
+                             const torch::Tensor& embeddings, const LlamaConfig& model) {
   peft::fill_from_model(c, model_dims(model));
   torch::Tensor cpu = embeddings.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   std::vector<float> values(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel());

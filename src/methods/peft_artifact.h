@@ -17,9 +17,14 @@ peft::ModelDims model_dims(const LlamaConfig& model);
 torch::Tensor read_prompt_embeddings(const std::string& dir, peft::PeftType expected,
                                      const LlamaConfig& model);
 
-// Writes a PEFT artifact for `type` with N = n_virtual tokens holding `embeddings` (detached).
-void write_prompt_embeddings(const std::string& dir, peft::PeftType type, int64_t n_virtual,
-                             const torch::Tensor& embeddings, const LlamaConfig& model,
-                             const std::string& base_model);
+// The config of a saved artifact before the model's dimensions are filled in.
+peft::PromptLearningConfig artifact_config(peft::PeftType type, int64_t n_virtual,
+                                           const std::string& base_model);
+
+// Writes a PEFT artifact holding `embeddings` (detached) as `prompt_embeddings`. `config` carries
+// the method: peft_type, num_virtual_tokens, base model and the method's own keys; the model's
+// dimensions are filled in here.
+void write_prompt_embeddings(const std::string& dir, peft::PromptLearningConfig config,
+                             const torch::Tensor& embeddings, const LlamaConfig& model);
 
 }  // namespace ptune::methods

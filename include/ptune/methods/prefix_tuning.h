@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "ptune/methods/trainable.h"
 #include "ptune/model/llama.h"
 
 namespace ptune::methods {
@@ -33,6 +34,39 @@ class PrefixTuning {
  private:
   torch::Tensor prefix_;
   int64_t n_layer_, n_head_kv_, head_dim_;
+};
+
+struct PrefixTuningConfig {
+  int64_t virtual_tokens = 20;
+  // Li & Liang's reparameterisation (PEFT's prefix_projection): learn Embedding(N, Hkv * D) ->
+  // Linear(Hkv * D, H) Tanh Linear(H, L * 2 * Hkv * D) instead of the prefix itself. Their
+  // finding: direct optimisation is unstable for some tasks; the MLP smooths it.
+  bool projection = false;
+  int64_t hidden_size = 0;  // H; 0 = PEFT's default, Hkv * D
+};
+
+// Prefix tuning while it is learned. Without projection the prefix is the parameter, started
+// from the keys/values the frozen model computes for N sampled vocabulary tokens (Li & Liang:
+// initialising with real activations matters); with projection the encoder starts from
+// PyTorch's default initialisation, as PEFT's does.
+class PrefixEncoder : public TrainablePrompt {
+ public:
+  // Seeded. Throws std::invalid_argument for bad sizes.
+  PrefixEncoder(const PrefixTuningConfig& config, const LlamaModel& model, uint64_t seed);
+
+  Form form() const override { return Form::Prefix; }
+  std::vector<torch::Tensor> parameters() const override;
+  torch::Tensor output(bool training) const override;  // [N, L * 2 * Hkv * D]
+  void save(const std::string& dir, const LlamaConfig& model,
+            const std::string& base_model) const override;
+
+ private:
+  PrefixTuningConfig config_;
+  int64_t hidden_ = 0;
+  torch::Tensor prefix_;  // without projection
+  std::shared_ptr<torch::nn::Module> module_;  // with projection: embedding + transform
+  torch::nn::Embedding embedding_{nullptr};
+  torch::nn::Sequential transform_{nullptr};
 };
 
 }  // namespace ptune::methods

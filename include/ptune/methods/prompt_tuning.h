@@ -7,7 +7,9 @@
 
 #include <string>
 
+#include "ptune/methods/trainable.h"
 #include "ptune/model/llama.h"
+#include "ptune/tokenizer/tokenizer.h"
 
 namespace ptune::methods {
 
@@ -37,6 +39,38 @@ class PromptTuning {
 
  private:
   torch::Tensor embeddings_;
+};
+
+// How a soft prompt starts. PEFT's method comparison finds sampled vocabulary better than random.
+enum class PromptInit {
+  Random,       // N(0, std of the embedding table)
+  SampleVocab,  // embedding rows of N random vocabulary ids
+  Text,         // the embeddings of init_text's tokens, repeated to N (as PEFT does)
+};
+
+struct PromptTuningConfig {
+  int64_t virtual_tokens = 20;
+  PromptInit init = PromptInit::SampleVocab;
+  std::string init_text;  // with PromptInit::Text
+};
+
+// Prompt tuning while it is learned: the N x C embeddings are the parameters.
+class PromptEmbedding : public TrainablePrompt {
+ public:
+  // Initial embeddings per config.init, seeded. Throws std::invalid_argument for an init text that
+  // encodes to no tokens or fewer than one virtual token.
+  PromptEmbedding(const PromptTuningConfig& config, const LlamaModel& model,
+                  const Tokenizer& tokenizer, uint64_t seed);
+
+  Form form() const override { return Form::SoftPrompt; }
+  std::vector<torch::Tensor> parameters() const override { return {embeddings_}; }
+  torch::Tensor output(bool) const override { return embeddings_; }
+  void save(const std::string& dir, const LlamaConfig& model,
+            const std::string& base_model) const override;
+
+ private:
+  PromptTuningConfig config_;
+  torch::Tensor embeddings_;  // [N, C], requires grad
 };
 
 // Keys/values [1, Hkv, N, D] per layer of N soft-prompt embeddings [N, C] at the start of a

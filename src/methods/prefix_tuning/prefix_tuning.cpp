@@ -20,8 +20,8 @@ PrefixTuning PrefixTuning::load(const std::string& dir, const LlamaConfig& model
 
 void PrefixTuning::save(const std::string& dir, const LlamaConfig& model,
                         const std::string& base_model) const {
-  write_prompt_embeddings(dir, peft::PeftType::PREFIX_TUNING, n_virtual(), prefix_, model,
-                          base_model);
+  write_prompt_embeddings(
+      dir, artifact_config(peft::PeftType::PREFIX_TUNING, n_virtual(), base_model), prefix_, model);
 }
 
 PastKV PrefixTuning::past(int64_t batch) const {

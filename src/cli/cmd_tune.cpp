@@ -10,34 +10,58 @@ namespace ptune::cli {
 void register_tune(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "tune",
-      "Learn a continuous prompt for a classification task with the model frozen: prompt tuning "
-      "(Lester et al. 2021) or prefix tuning (Li & Liang 2021). Writes OUT/adapter_config.json + "
-      "adapter_model.safetensors in PEFT's "
-      "format, usable with `ptune eval|generate|chat --adapter OUT` and PEFT's "
-      "PeftModel.from_pretrained. Loss: cross-entropy over the labels' first tokens at the last "
-      "prompt position; dev accuracy through the eval harness every --eval-every steps.");
+      "Learn a continuous prompt for a task with the model frozen: prompt tuning (Lester et al. "
+      "2021), P-tuning (Liu et al. 2021) or prefix tuning (Li & Liang 2021). Writes "
+      "OUT/adapter_config.json + adapter_model.safetensors in PEFT's format, usable with `ptune "
+      "eval|generate|chat --adapter OUT` and PEFT's PeftModel.from_pretrained, and "
+      "OUT/ptune_train.json (the run's record). Loss: classification tasks, cross-entropy over "
+      "the labels' first tokens at the last prompt position; generation and qa tasks, LM "
+      "cross-entropy on the reference. The dev metric runs through the eval harness every "
+      "--eval-every steps and the best prompt is kept.");
   static ModelOptions model_opts;
   static std::string method = "prompt-tuning", task_path, init = "vocab", metrics, checkpoint;
-  static std::string schedule = "linear";
+  static std::string schedule = "linear", encoder = "mlp";
+  static int64_t virtual_tokens = 20, encoder_hidden = 0;
+  static bool no_grouping = false;
   static train::TuneOptions o;
   ModelOptions* mo = &model_opts;
   add_model_options(cmd, mo);
   train::TrainOptions& t = o.train;
-  cmd->add_option("--method", method, "prompt-tuning or prefix-tuning (p-tuning: not yet)")
-      ->check(CLI::IsMember({"prompt-tuning", "prefix-tuning"}))
+  cmd->add_option("--method", method, "prompt-tuning, p-tuning or prefix-tuning")
+      ->check(CLI::IsMember({"prompt-tuning", "p-tuning", "prefix-tuning"}))
       ->capture_default_str();
   cmd->add_option("-t,--task", task_path, "Task file (docs/task-file.md)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o.out_dir, "Adapter output directory")->required();
   cmd->add_option("--template", o.template_name, "Prompt template")->capture_default_str();
-  cmd->add_option("--virtual-tokens", o.virtual_tokens, "Soft prompt length")
+  cmd->add_option("--virtual-tokens", virtual_tokens, "Prompt length in virtual tokens")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--init", init, "random, vocab (sampled vocabulary rows) or text")
+  cmd->add_option("--init", init,
+                  "prompt-tuning: how the prompt starts: random, vocab (sampled vocabulary rows) "
+                  "or text")
       ->check(CLI::IsMember({"random", "vocab", "text"}))
       ->capture_default_str();
-  cmd->add_option("--init-text", o.init_text, "Text whose token embeddings start the prompt");
+  cmd->add_option("--init-text", o.prompt_tuning.init_text,
+                  "prompt-tuning with --init text: text whose token embeddings start the prompt");
+  cmd->add_option("--encoder", encoder, "p-tuning: prompt encoder, mlp or lstm (bidirectional)")
+      ->check(CLI::IsMember({"mlp", "lstm"}))
+      ->capture_default_str();
+  cmd->add_option("--encoder-hidden", encoder_hidden,
+                  "p-tuning and --prefix-projection: encoder hidden size (0 = PEFT's default: "
+                  "the model's hidden size for p-tuning, kv_heads * head_dim for prefix)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--encoder-layers", o.p_tuning.lstm_layers, "p-tuning with --encoder lstm: layers")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--encoder-dropout", o.p_tuning.dropout,
+                  "p-tuning with --encoder lstm: dropout between layers")
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  cmd->add_flag("--prefix-projection", o.prefix_tuning.projection,
+                "prefix-tuning: learn the prefix through an MLP (Li & Liang's reparameterisation)");
   cmd->add_option("--lr", t.lr, "Peak learning rate (AdamW)")->capture_default_str();
   cmd->add_option("--batch-size", t.batch_size, "Examples per step")->capture_default_str();
   cmd->add_option("--accumulation", t.accumulation, "Micro-batches per step")
@@ -55,12 +79,17 @@ void register_tune(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--eval-every", t.eval_every, "Steps between dev evaluations (0 = end only)")
       ->capture_default_str();
+  cmd->add_option("--eval-metric", o.eval_metric,
+                  "Dev metric (default: accuracy for classification, else the task's first "
+                  "metric; nll and perplexity are minimised)");
   cmd->add_option("--dev-limit", o.dev_limit, "Evaluate on the first N dev examples (0 = all)")
       ->capture_default_str();
   cmd->add_option("--patience", t.patience, "Early stopping after N evaluations without gain")
       ->capture_default_str();
   cmd->add_option("--seed", t.seed, "Seed (data order, initialisation)")->capture_default_str();
   cmd->add_flag("--deterministic", t.deterministic, "Ask libtorch for deterministic kernels");
+  cmd->add_flag("--no-length-grouping", no_grouping,
+                "Batches in plain shuffled order (default: grouped by length, less padding)");
   cmd->add_option("--metrics", t.metrics_path, "JSONL log, one line per step");
   cmd->add_option(
       "--checkpoint", t.checkpoint_path,
@@ -68,23 +97,33 @@ void register_tune(CLI::App& app) {
   cmd->add_option("--checkpoint-every", t.checkpoint_every, "Steps between checkpoints")
       ->capture_default_str();
   cmd->callback([mo] {
-    o.init = init == "random" ? train::PromptInit::Random
-             : init == "text" ? train::PromptInit::Text
-                              : train::PromptInit::SampleVocab;
-    o.train.schedule = train::schedule_from_name(schedule);
     o.method = method == "prefix-tuning" ? train::TuneMethod::PrefixTuning
+               : method == "p-tuning"    ? train::TuneMethod::PTuning
                                          : train::TuneMethod::PromptTuning;
+    o.prompt_tuning.virtual_tokens = o.p_tuning.virtual_tokens =
+        o.prefix_tuning.virtual_tokens = virtual_tokens;
+    o.prompt_tuning.init = init == "random" ? methods::PromptInit::Random
+                           : init == "text" ? methods::PromptInit::Text
+                                            : methods::PromptInit::SampleVocab;
+    o.p_tuning.encoder = encoder == "lstm" ? peft::EncoderType::LSTM : peft::EncoderType::MLP;
+    o.p_tuning.hidden_size = o.prefix_tuning.hidden_size = encoder_hidden;
+    o.group_by_length = !no_grouping;
+    o.train.schedule = train::schedule_from_name(schedule);
     const tasks::TaskSpec task = tasks::load_task(task_path);
     const tasks::TaskData data = tasks::load_task_data(task);
     Loaded l = load(*mo, /*with_model=*/true);
     o.base_model = mo->model.substr(mo->model.find_last_of('/') + 1);
     train::TuneResult r = train::tune_prompt(task, data, *l.model, *l.tokenizer, o);
-    std::cout << "method " << method << "  virtual tokens " << o.virtual_tokens << "  steps "
-              << r.train.steps << "  " << r.seconds << " s  peak RSS " << r.peak_rss_mb << " MiB\n"
-              << "dev accuracy: " << r.dev_accuracy_before << " before, " << r.dev_accuracy
+    const double ex_s = r.record.at("train_examples_per_s").get<double>();
+    std::cout << "method " << method << "  virtual tokens " << virtual_tokens << "  trainable "
+              << r.trainable_parameters << "  steps " << r.train.steps << "  " << r.seconds
+              << " s (training " << r.train.train_seconds << " s, " << ex_s
+              << " examples/s)  peak RSS " << r.peak_rss_mb << " MiB\n"
+              << "dev " << r.metric << ": " << r.dev_before << " before, " << r.dev_after
               << " after" << (r.train.has_best ? " (best step " : "")
               << (r.train.has_best ? std::to_string(r.train.best_step) + ")" : "") << "\n"
-              << "wrote " << o.out_dir << "/adapter_config.json, adapter_model.safetensors\n";
+              << "wrote " << o.out_dir
+              << "/adapter_config.json, adapter_model.safetensors, ptune_train.json\n";
   });
 }
 

@@ -2,14 +2,12 @@
 
 #include <chrono>
 #include <fstream>
-#include <optional>
-#include <set>
+#include <memory>
 #include <stdexcept>
 
+#include "io/atomic_file.h"
 #include "ptune/eval/evaluator.h"
-#include "ptune/methods/prefix_tuning.h"
-#include "ptune/methods/prompt_tuning.h"
-#include "ptune/tasks/prompt.h"
+#include "train/training_set.h"
 
 namespace ptune::train {
 
@@ -30,128 +28,96 @@ int64_t peak_rss_mb() {
   return 0;
 }
 
-torch::Tensor initial_prompt(const LlamaModel& model, const Tokenizer& tok, const TuneOptions& o) {
-  const int64_t N = o.virtual_tokens, V = model.config().n_vocab;
-  const torch::Tensor& table = model.token_embedding();
-  torch::manual_seed(static_cast<int64_t>(o.train.seed));
-  switch (o.init) {
-    case PromptInit::Random:  // PEFT's RANDOM: N(0, 1)-like scale of the embedding rows
-      return torch::randn({N, model.config().n_embd}) * table.std();
-    case PromptInit::SampleVocab:
-      return table.index_select(0, torch::randint(0, V, {N}, torch::kInt64)).clone();
-    case PromptInit::Text: {
-      std::vector<int32_t> ids = tok.encode(o.init_text, false, false);
-      if (ids.empty()) throw std::invalid_argument("--init-text encodes to no tokens");
-      std::vector<int64_t> rows;
-      for (int64_t i = 0; i < N; ++i) rows.push_back(ids[i % ids.size()]);  // PEFT repeats it
-      return table.index_select(0, torch::tensor(rows)).clone();
-    }
+std::unique_ptr<methods::TrainablePrompt> make_prompt(const TuneOptions& o, const LlamaModel& model,
+                                                      const Tokenizer& tok) {
+  switch (o.method) {
+    case TuneMethod::PromptTuning:
+      return std::make_unique<methods::PromptEmbedding>(o.prompt_tuning, model, tok, o.train.seed);
+    case TuneMethod::PTuning:
+      return std::make_unique<methods::PromptEncoder>(o.p_tuning, model.config(), o.train.seed);
+    case TuneMethod::PrefixTuning:
+      return std::make_unique<methods::PrefixEncoder>(o.prefix_tuning, model, o.train.seed);
   }
-  return {};
+  throw std::invalid_argument("tune: unknown method");
 }
 
-// A prefix [N, L * 2 * Hkv * D] holding the keys/values the model computes for N embeddings
-// (PEFT's layout: per row [L0 K, L0 V, L1 K, ...]), so training starts from realistic values.
-torch::Tensor prefix_from_embeddings(const LlamaModel& model, const torch::Tensor& embeds) {
-  torch::NoGradGuard no_grad;
-  PastKV p = methods::soft_prompt_state(model, embeds);
-  std::vector<torch::Tensor> blocks;  // each [N, Hkv * D]
-  for (size_t l = 0; l < p.keys.size(); ++l) {
-    for (const torch::Tensor& t : {p.keys[l][0], p.values[l][0]}) {  // [Hkv, N, D]
-      blocks.push_back(t.permute({1, 0, 2}).reshape({t.size(1), -1}));
-    }
-  }
-  return torch::cat(blocks, 1).contiguous();
+std::string default_metric(const tasks::TaskSpec& task) {
+  if (task.type == tasks::TaskType::Classification) return "accuracy";
+  if (task.metrics.empty()) throw std::invalid_argument("tune: the task lists no metrics");
+  return task.metrics.front();
+}
+
+bool lower_is_better(const std::string& metric) {
+  return metric == "nll" || metric == "perplexity";
 }
 
 }  // namespace
 
+const char* method_name(TuneMethod m) {
+  switch (m) {
+    case TuneMethod::PromptTuning: return "prompt-tuning";
+    case TuneMethod::PTuning: return "p-tuning";
+    case TuneMethod::PrefixTuning: return "prefix-tuning";
+  }
+  return "?";
+}
+
 TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
                        const LlamaModel& model, const Tokenizer& tok, const TuneOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (task.type != tasks::TaskType::Classification) {
-    throw std::invalid_argument("tune: only classification tasks are supported so far");
-  }
-  if (task.format != tasks::PromptFormat::Completion) {
-    throw std::invalid_argument("tune: only completion-format tasks are supported so far");
-  }
-  if (o.virtual_tokens < 1) throw std::invalid_argument("tune: --virtual-tokens must be >= 1");
-  if (data.train.empty()) throw std::invalid_argument("tune: the task has no training examples");
-  o.train.validate();
+  TrainOptions train_opts = o.train;
+  TuneResult res;
+  res.metric = o.eval_metric.empty() ? default_metric(task) : o.eval_metric;
+  train_opts.higher_is_better = !lower_is_better(res.metric);
+  train_opts.validate();
 
-  // Each training example as (prompt ids, gold label); labels scored by their first token.
-  tasks::PromptBuilder prompts(task, o.template_name);
-  std::vector<std::vector<int32_t>> contexts;
-  std::vector<int64_t> gold;
-  std::vector<int64_t> label_tokens;
-  for (const tasks::Example& ex : data.train) {
-    contexts.push_back(tok.encode(prompts.render(ex, {}).text()));
-    gold.push_back(static_cast<int64_t>(prompts.gold_index(ex)));
-    if (label_tokens.empty()) {
-      const size_t n_labels = prompts.class_names(ex).size();
-      label_tokens.assign(n_labels, -1);
-      for (const tasks::Candidate& c : prompts.candidates(ex)) {
-        if (label_tokens[c.label] < 0)
-          label_tokens[c.label] = tok.encode(c.continuation, false, false).at(0);
-      }
-      if (std::set<int64_t>(label_tokens.begin(), label_tokens.end()).size() != n_labels) {
-        throw std::invalid_argument(
-            "tune: two labels start with the same token; the verbalizer "
-            "loss needs distinct first tokens");
-      }
-    }
-  }
-  const torch::Tensor subset = torch::tensor(label_tokens);
-
-  // The trainable tensor: prompt embeddings [N, C] or a prefix [N, L * 2 * Hkv * D].
-  const bool prefix_method = o.method == TuneMethod::PrefixTuning;
-  torch::Tensor param = prefix_method ? prefix_from_embeddings(model, initial_prompt(model, tok, o))
-                                      : initial_prompt(model, tok, o);
-  param.requires_grad_(true);
-  methods::PromptTuning pt(param);
-  std::optional<methods::PrefixTuning> pre;
-  if (prefix_method) pre.emplace(param, model.config());
+  const TrainingSet set = TrainingSet::build(task, data.train, tok, o.template_name);
+  std::unique_ptr<methods::TrainablePrompt> prompt = make_prompt(o, model, tok);
+  const bool prefix = prompt->form() == methods::TrainablePrompt::Form::Prefix;
+  for (const torch::Tensor& p : prompt->parameters()) res.trainable_parameters += p.numel();
 
   auto loss = [&](const Batch& b) {
-    const int64_t B = static_cast<int64_t>(b.indices.size());
-    int64_t T = 0;
-    for (int64_t i : b.indices) T = std::max<int64_t>(T, contexts[i].size());
-    torch::Tensor ids = torch::zeros({B, T}, torch::kInt64);
-    torch::Tensor mask = torch::zeros({B, T}, torch::kInt64);
-    torch::Tensor target = torch::empty({B}, torch::kInt64);
-    for (int64_t r = 0; r < B; ++r) {
-      const auto& c = contexts[b.indices[r]];
-      const int64_t n = static_cast<int64_t>(c.size());
-      ids[r].narrow(0, 0, n).copy_(torch::tensor(std::vector<int64_t>(c.begin(), c.end())));
-      mask[r].narrow(0, 0, n).fill_(1);
-      target[r] = gold[b.indices[r]];
-    }
+    const BatchInputs in = collate(set, b.indices);
+    const int64_t B = in.ids.size(0), T = in.ids.size(1);
+    const torch::Tensor out = prompt->output(/*training=*/true);
     ForwardArgs a;
     PastKV past;
-    if (pre) {
-      past = pre->past(B);
-      a.input_ids = ids;
+    int64_t shift = 0;  // where the input tokens start in the model's sequence
+    if (prefix) {
+      methods::PrefixTuning pre(out, model.config());
+      past = pre.past(B);
+      a.input_ids = in.ids;
       a.past = &past;
-      a.attention_mask = pre->extend_mask(mask, B, T);
+      a.attention_mask = pre.extend_mask(in.mask, B, T);
     } else {
-      auto in = pt.prepend(model, ids, mask);
-      a.input_embeds = in.embeds;
-      a.attention_mask = in.mask;
+      methods::PromptTuning pt(out);
+      auto embedded = pt.prepend(model, in.ids, in.mask);  // right padding: soft prompt first
+      a.input_embeds = embedded.embeds;
+      a.attention_mask = embedded.mask;
+      shift = pt.n_virtual();
     }
-    a.logits_at = LogitsAt::Last;
-    a.vocab_subset = subset;
-    return torch::nn::functional::cross_entropy(model.forward(a).logits, target.to(model.device()));
+    if (!set.lm_loss) {
+      a.logits_at = LogitsAt::Last;
+      a.vocab_subset = set.label_tokens;
+      return torch::nn::functional::cross_entropy(model.forward(a).logits,
+                                                  in.labels.to(model.device()));
+    }
+    a.logits_at = LogitsAt::Positions;
+    a.logit_positions = in.positions + shift;
+    const torch::Tensor logits = model.forward(a).logits;  // [B, K, V]
+    return torch::nn::functional::cross_entropy(
+        logits.reshape({-1, logits.size(-1)}), in.targets.reshape({-1}).to(model.device()),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
   };
 
-  // Dev accuracy through the eval harness, with the current prompt as the adapter.
-  auto dev_accuracy = [&]() {
+  // The dev metric through the eval harness, with the current prompt as the adapter.
+  tasks::TaskSpec eval_task = task;
+  eval_task.metrics = {res.metric};
+  auto dev_metric = [&]() {
     torch::InferenceMode guard;
-    PastKV state;
-    if (pre) {
-      state = methods::PrefixTuning(param.detach(), model.config()).past(1);
-    } else {
-      state = methods::soft_prompt_state(model, param);
-    }
+    const torch::Tensor out = prompt->output(/*training=*/false).detach();
+    PastKV state = prefix ? methods::PrefixTuning(out, model.config()).past(1)
+                          : methods::soft_prompt_state(model, out);
     eval::EvalOptions eo;
     eo.template_name = o.template_name;
     eo.split = "dev";
@@ -159,28 +125,51 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
     eo.limit = o.dev_limit;
     eo.bootstrap_resamples = 1;
     eo.scorer.base = &state;
-    for (const auto& m : eval::run_eval(task, data, model, tok, eo, nullptr).headline) {
-      if (m.name == "accuracy") return m.ci.value;
+    for (const auto& m : eval::run_eval(eval_task, data, model, tok, eo, nullptr).headline) {
+      if (m.name == res.metric) return m.ci.value;
     }
-    throw std::invalid_argument("tune: the task's metrics must include accuracy");
+    throw std::invalid_argument("tune: metric '" + res.metric + "' does not fit the task");
   };
 
-  TuneResult res;
-  res.dev_accuracy_before = dev_accuracy();
-  Trainer trainer({param}, loss, static_cast<int64_t>(contexts.size()), o.train);
-  trainer.set_eval([&](int64_t) { return dev_accuracy(); });
+  if (!data.dev.empty()) res.dev_before = dev_metric();
+  Trainer trainer(prompt->parameters(), loss, static_cast<int64_t>(set.items.size()), train_opts);
+  if (o.group_by_length) trainer.set_lengths(set.lengths());
+  if (!data.dev.empty()) trainer.set_eval([&](int64_t) { return dev_metric(); });
   if (!o.train.checkpoint_path.empty()) trainer.resume(o.train.checkpoint_path);
   res.train = trainer.run();
-  res.dev_accuracy = dev_accuracy();
-  if (!o.out_dir.empty()) {
-    if (pre) {
-      pre->save(o.out_dir, model.config(), o.base_model);
-    } else {
-      pt.save(o.out_dir, model.config(), o.base_model);
-    }
-  }
+  if (!data.dev.empty()) res.dev_after = dev_metric();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   res.peak_rss_mb = peak_rss_mb();
+
+  const TrainResult& tr = res.train;
+  const double ex_per_s = tr.train_seconds > 0 ? tr.train_examples / tr.train_seconds : 0.0;
+  res.record = {{"method", method_name(o.method)},
+                {"task", task.name},
+                {"template", o.template_name},
+                {"loss", set.lm_loss ? "lm" : "verbalizer"},
+                {"trainable_parameters", res.trainable_parameters},
+                {"train_examples_available", set.items.size()},
+                {"batch_size", o.train.batch_size},
+                {"lr", o.train.lr},
+                {"seed", o.train.seed},
+                {"steps", tr.steps},
+                {"stopped_early", tr.stopped_early},
+                {"best_step", tr.has_best ? nlohmann::json(tr.best_step) : nlohmann::json()},
+                {"train_seconds", tr.train_seconds},
+                {"train_examples", tr.train_examples},
+                {"train_examples_per_s", ex_per_s},
+                {"seconds", res.seconds},
+                {"peak_rss_mb", res.peak_rss_mb},
+                {"dev_metric", res.metric},
+                {"dev_" + res.metric + "_before", res.dev_before},
+                {"dev_" + res.metric, res.dev_after}};
+  if (!o.out_dir.empty()) {
+    prompt->save(o.out_dir, model.config(), o.base_model);
+    const std::string text = res.record.dump(2) + "\n";
+    const std::string err =
+        io::write_file_atomically(o.out_dir + "/ptune_train.json", text.data(), text.size());
+    if (!err.empty()) throw std::runtime_error(err);
+  }
   return res;
 }
 

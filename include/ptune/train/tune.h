@@ -1,14 +1,28 @@
-// Learning a continuous prompt for a classification task with the shared Trainer: prompt tuning
-// (Lester et al. 2021: virtual token embeddings) or prefix tuning (Li & Liang 2021: per-layer
-// key/value prefixes, no reparameterisation). Loss: verbalizer cross-entropy at the last prompt
-// position over the labels' first tokens only (logits restricted with vocab_subset); dev-split
-// accuracy through the eval harness every N steps, best parameters kept, artifact written in
-// PEFT's format.
+// Learning a continuous prompt for a task with the model frozen, through the shared Trainer:
+// prompt tuning, P-tuning or prefix tuning (include/ptune/methods/*.h).
+//
+//   examples   the train split rendered by the task's template (chat tasks in the model's chat
+//              template, as `ptune eval` renders them), tokenized once
+//   batches    right-padded, grouped by length (Trainer::set_lengths) so little is padding
+//   prompt     prepended to each sequence: soft-prompt methods before the first real token,
+//              prefix tuning as past keys/values; the model stays frozen (no weight gradients)
+//   loss       classification: verbalizer cross-entropy at the last prompt position over the
+//              labels' first tokens only (logits restricted with vocab_subset)
+//              generation / qa: LM cross-entropy on the first reference (plus the end of turn
+//              for chat tasks, the first stop string otherwise), logits only at those positions
+//   dev        the task's metric through the eval harness every --eval-every steps, with the
+//              prompt as the adapter; the best prompt is kept
+//   output     the PEFT artifact in out_dir, plus out_dir/ptune_train.json (the run's record)
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
 
+#include "ptune/methods/p_tuning.h"
+#include "ptune/methods/prefix_tuning.h"
+#include "ptune/methods/prompt_tuning.h"
 #include "ptune/model/llama.h"
 #include "ptune/tasks/task.h"
 #include "ptune/tokenizer/tokenizer.h"
@@ -16,18 +30,21 @@
 
 namespace ptune::train {
 
-enum class PromptInit { Random, SampleVocab, Text };
-enum class TuneMethod { PromptTuning, PrefixTuning };
+enum class TuneMethod { PromptTuning, PTuning, PrefixTuning };
+const char* method_name(TuneMethod m);  // "prompt-tuning", "p-tuning", "prefix-tuning"
 
 struct TuneOptions {
   TuneMethod method = TuneMethod::PromptTuning;
-  int64_t virtual_tokens = 20;
-  // Prompt tuning: PEFT's comparison finds sampled vocabulary better than random. Prefix tuning
-  // always starts from the keys/values the model computes for sampled vocabulary tokens.
-  PromptInit init = PromptInit::SampleVocab;
-  std::string init_text;  // with PromptInit::Text
+  // The chosen method's config is used (seeded with train.seed).
+  methods::PromptTuningConfig prompt_tuning;
+  methods::PTuningConfig p_tuning;
+  methods::PrefixTuningConfig prefix_tuning;
   std::string template_name = "default";
   TrainOptions train;
+  bool group_by_length = true;  // length-grouped batches
+  // Dev metric: "" = accuracy for classification, else the task's first metric. nll and
+  // perplexity count as lower-is-better.
+  std::string eval_metric;
   size_t dev_limit = 0;    // evaluate on the first N dev examples (0 = all)
   std::string out_dir;     // the PEFT artifact (adapter_config.json + adapter_model.safetensors)
   std::string base_model;  // recorded in adapter_config.json
@@ -35,14 +52,17 @@ struct TuneOptions {
 
 struct TuneResult {
   TrainResult train;
-  double dev_accuracy_before = 0;  // the zero-shot template with the initial prompt
-  double dev_accuracy = 0;         // with the prompt that was saved
-  double seconds = 0;
-  int64_t peak_rss_mb = 0;
+  std::string metric;        // the dev metric's name
+  double dev_before = 0;     // with the initial prompt
+  double dev_after = 0;      // with the prompt that was saved
+  int64_t trainable_parameters = 0;
+  double seconds = 0;        // the whole call
+  int64_t peak_rss_mb = 0;   // of the process, at the end
+  nlohmann::json record;     // what ptune_train.json holds
 };
 
-// Throws std::invalid_argument for a task that is not classification, labels whose first tokens
-// collide, or bad options.
+// Throws std::invalid_argument for a multiple-choice task, a template with soft slots, labels
+// whose first tokens collide, or bad options.
 TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
                        const LlamaModel& model, const Tokenizer& tokenizer,
                        const TuneOptions& options);

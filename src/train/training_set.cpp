@@ -1,4 +1,4 @@
-#include "train/training_set.h"
+#include "ptune/train/training_set.h"
 
 #include <algorithm>
 #include <set>

@@ -7,7 +7,7 @@
 
 #include "io/atomic_file.h"
 #include "ptune/eval/evaluator.h"
-#include "train/training_set.h"
+#include "ptune/train/training_set.h"
 
 namespace ptune::train {
 

@@ -1,4 +1,5 @@
-// A task's training split as token ids, and batches of it as model inputs (used by tune.cpp).
+// A task's training split as token ids, and batches of it as model inputs: what every gradient
+// method (soft prompts now; hard-prompt search later) trains on.
 #pragma once
 
 #include <torch/torch.h>

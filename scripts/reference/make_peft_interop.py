@@ -7,7 +7,8 @@ Run with the reference venv:
 Base model: transformers loading models/SmolLM2-135M-Instruct.Q4_1.gguf (dequantized, fp32), the
 same model ptune runs. For each method a PEFT adapter is made with a fixed seed (prompt tuning:
 8 virtual tokens initialised from the embeddings of sampled vocabulary rows, so activations look
-like real ones; prefix tuning: 4 virtual tokens, no projection, random N(0, 0.5) keys/values),
+like real ones; prefix tuning: 4 virtual tokens, no projection, random N(0, 0.5) keys/values;
+P-tuning: 6 virtual tokens, MLP encoder of hidden size 64, PEFT's own initialisation),
 saved with save_pretrained into tests/data/peft_smollm2/<method>/, reloaded with
 PeftModel.from_pretrained, and run on 5 inputs. For each input the file logits.json holds, at every
 position of the real tokens, the top-10 ids/logits and the logits at vocab ids 0, 128, 256, ...
@@ -22,7 +23,8 @@ import sys
 
 import numpy as np
 import torch
-from peft import PeftModel, PrefixTuningConfig, PromptTuningConfig, get_peft_model
+from peft import (PeftModel, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
+                  get_peft_model)
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,6 +69,10 @@ def main():
         "prompt_tuning": PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=8,
                                             prompt_tuning_init="SAMPLE_VOCAB"),
         "prefix_tuning": PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4),
+        # PEFT saves P-tuning's encoder output; its default N(0, 1) embeddings through the MLP
+        # give prompt vectors of about the scale of real token embeddings.
+        "p_tuning": PromptEncoderConfig(task_type="CAUSAL_LM", num_virtual_tokens=6,
+                                        encoder_hidden_size=64),
     }
     for name, config in methods.items():
         torch.manual_seed(0)

@@ -23,6 +23,7 @@ void register_tune(CLI::App& app) {
   static std::string schedule = "linear", encoder = "mlp";
   static int64_t virtual_tokens = 20, encoder_hidden = 0;
   static bool no_grouping = false;
+  static std::string progress = "on";
   static train::TuneOptions o;
   ModelOptions* mo = &model_opts;
   add_model_options(cmd, mo);
@@ -88,6 +89,9 @@ void register_tune(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", t.seed, "Seed (data order, initialisation)")->capture_default_str();
   cmd->add_flag("--deterministic", t.deterministic, "Ask libtorch for deterministic kernels");
+  cmd->add_option("--progress", progress, "Progress line per step on stderr: on or off")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   cmd->add_flag("--no-length-grouping", no_grouping,
                 "Batches in plain shuffled order (default: grouped by length, less padding)");
   cmd->add_option("--metrics", t.metrics_path, "JSONL log, one line per step");
@@ -108,6 +112,7 @@ void register_tune(CLI::App& app) {
     o.p_tuning.encoder = encoder == "lstm" ? peft::EncoderType::LSTM : peft::EncoderType::MLP;
     o.p_tuning.hidden_size = o.prefix_tuning.hidden_size = encoder_hidden;
     o.group_by_length = !no_grouping;
+    o.train.progress = progress == "on";
     o.train.schedule = train::schedule_from_name(schedule);
     const tasks::TaskSpec task = tasks::load_task(task_path);
     const tasks::TaskData data = tasks::load_task_data(task);

@@ -1,6 +1,8 @@
-// PEFT artifacts on the real default model: adapters saved by Hugging Face PEFT
+// PEFT artifacts on the real default model, both directions: adapters saved by Hugging Face PEFT
 // (scripts/reference/make_peft_interop.py) load into ptune and give PEFT's logits within the
-// runtime's reference tolerance; artifacts ptune writes are byte-identical to PEFT's.
+// runtime's reference tolerance, artifacts ptune writes are byte-identical to PEFT's, and
+// adapters trained by `ptune tune` give, in ptune, the logits PEFT computed when it loaded them
+// (scripts/reference/make_ptune_interop.py).
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -90,6 +92,27 @@ TEST_F(PeftInteropTest, PrefixTuningFromPeftGivesPeftLogits) {
   EXPECT_LT(worst, kTol);
 }
 
+TEST_F(PeftInteropTest, PTuningFromPeftGivesPeftLogits) {
+  torch::InferenceMode guard;
+  auto adapter = methods::Adapter::load(dir("p_tuning"), model_->config());
+  ASSERT_EQ(adapter.method(), "P_TUNING");
+  ASSERT_EQ(adapter.n_virtual(), 6);
+  PastKV state = adapter.prefix_state(*model_);
+  auto g = golden("p_tuning");
+  const int64_t stride = g.at("vocab_stride").get<int64_t>();
+  double worst = 0;
+  for (const auto& in : g.at("inputs")) {
+    auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
+    ForwardArgs a;
+    a.input_ids = ids;
+    a.past = &state;
+    worst = std::max(worst, max_diff(model_->forward(a).logits[0], in.at("positions"), stride));
+  }
+  std::printf("[ peft ] P-tuning: max |logit diff| vs PEFT %.3g over %zu inputs\n", worst,
+              g.at("inputs").size());
+  EXPECT_LT(worst, kTol);
+}
+
 TEST_F(PeftInteropTest, SavedArtifactsAreByteIdenticalToPeft) {
   auto tmp = std::filesystem::temp_directory_path() / ("ptune_peft_" + std::to_string(::getpid()));
   for (const char* method : {"prompt_tuning", "prefix_tuning"}) {
@@ -150,6 +173,41 @@ TEST_F(PeftInteropTest, AdapterPrefixStateMatchesTheMethodsOwnForward) {
     EXPECT_LT((via_state - direct).abs().max().item<double>(), 1e-4);
   }
 }
+
+}  // namespace
+}  // namespace ptune
+
+namespace ptune {
+namespace {
+
+// The other direction: artifacts `ptune tune` trained (scripts/reference/make_ptune_interop.py),
+// loaded by PEFT, gave these logits; ptune loading the same artifact must agree within 2e-3.
+class PtuneToPeftTest : public PeftInteropTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(PtuneToPeftTest, PeftLogitsOfPtuneTrainedArtifact) {
+  torch::InferenceMode guard;
+  const std::string dir = test::data_path(std::string("ptune_smollm2/") + GetParam());
+  auto adapter = methods::Adapter::load(dir, model_->config());
+  EXPECT_EQ(adapter.n_virtual(), 8);
+  PastKV state = adapter.prefix_state(*model_);
+  auto g = nlohmann::json::parse(test::read_file(dir + "/logits.json"));
+  const int64_t stride = g.at("vocab_stride").get<int64_t>();
+  double worst = 0;
+  for (const auto& in : g.at("inputs")) {
+    auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
+    ForwardArgs a;
+    a.input_ids = ids;
+    a.past = &state;
+    worst = std::max(worst, max_diff(model_->forward(a).logits[0], in.at("positions"), stride));
+  }
+  std::printf("[ peft ] ptune-trained %s (%s) loaded by PEFT: max |logit diff| %.3g over %zu inputs\n",
+              GetParam(), adapter.method().c_str(), worst, g.at("inputs").size());
+  EXPECT_LT(worst, kTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, PtuneToPeftTest,
+                         ::testing::Values("prompt_tuning", "p_tuning_mlp", "p_tuning_lstm",
+                                           "prefix_tuning", "prefix_tuning_projection"));
 
 }  // namespace
 }  // namespace ptune

@@ -22,6 +22,7 @@ void register_tune(CLI::App& app) {
   static std::string method = "prompt-tuning", task_path, init = "vocab", metrics, checkpoint;
   static std::string schedule = "linear", encoder = "mlp";
   static int64_t virtual_tokens = 20, encoder_hidden = 0;
+  static double lr = 0.0;
   static bool no_grouping = false;
   static std::string progress = "on";
   static train::TuneOptions o;
@@ -63,7 +64,12 @@ void register_tune(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--prefix-projection", o.prefix_tuning.projection,
                 "prefix-tuning: learn the prefix through an MLP (Li & Liang's reparameterisation)");
-  cmd->add_option("--lr", t.lr, "Peak learning rate (AdamW)")->capture_default_str();
+  cmd->add_option("--lr", lr,
+                  "Peak learning rate (AdamW); 0 = the method's default: 0.03 for prompt and "
+                  "prefix tuning (PEFT's docs), 0.003 when an encoder is trained (p-tuning, "
+                  "--prefix-projection)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--batch-size", t.batch_size, "Examples per step")->capture_default_str();
   cmd->add_option("--accumulation", t.accumulation, "Micro-batches per step")
       ->capture_default_str();
@@ -98,7 +104,7 @@ void register_tune(CLI::App& app) {
   cmd->add_option(
       "--checkpoint", t.checkpoint_path,
       "Checkpoint file: written every --checkpoint-every steps, resumed from if present");
-  cmd->add_option("--checkpoint-every", t.checkpoint_every, "Steps between checkpoints")
+  cmd->add_option("--checkpoint-every", t.checkpoint_every, "Steps between checkpoints (0 = only at the end)")
       ->capture_default_str();
   cmd->callback([mo] {
     o.method = method == "prefix-tuning" ? train::TuneMethod::PrefixTuning
@@ -111,6 +117,10 @@ void register_tune(CLI::App& app) {
                                             : methods::PromptInit::SampleVocab;
     o.p_tuning.encoder = encoder == "lstm" ? peft::EncoderType::LSTM : peft::EncoderType::MLP;
     o.p_tuning.hidden_size = o.prefix_tuning.hidden_size = encoder_hidden;
+    const bool encoder_trained = o.method == train::TuneMethod::PTuning ||
+                                 (o.method == train::TuneMethod::PrefixTuning &&
+                                  o.prefix_tuning.projection);
+    o.train.lr = lr > 0 ? lr : encoder_trained ? 3e-3 : 3e-2;
     o.group_by_length = !no_grouping;
     o.train.progress = progress == "on";
     o.train.schedule = train::schedule_from_name(schedule);

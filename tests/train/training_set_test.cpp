@@ -1,0 +1,371 @@
+// TrainingSet (src/train/training_set.cpp) and the length-grouped epoch order: collate() on
+// hand-made sets (padding, masks, labels, LM positions and targets), build() on tasks written
+// in code with the real model's tokenizer (skipped when the model is missing): verbalizer label
+// tokens, chat and completion targets, and the tasks it refuses; Trainer::epoch_order with
+// lengths reproduced from its documented algorithm.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <climits>
+#include <fstream>
+#include <numeric>
+#include <set>
+
+#include "ptune/io/gguf.h"
+#include "ptune/tasks/task.h"
+#include "ptune/train/trainer.h"
+#include "ptune/train/training_set.h"
+#include "test_util.h"
+
+namespace ptune::train {
+namespace {
+
+using Ids = std::vector<int64_t>;
+
+Ids row_of(const torch::Tensor& t, int64_t r) {
+  const torch::Tensor x = t[r].contiguous();
+  return Ids(x.data_ptr<int64_t>(), x.data_ptr<int64_t>() + x.numel());
+}
+
+TrainingSet::Item item(std::vector<int32_t> context, std::vector<int32_t> target = {},
+                       int64_t label = -1) {
+  TrainingSet::Item it;
+  it.context = std::move(context);
+  it.target = std::move(target);
+  it.label = label;
+  return it;
+}
+
+// --- collate / lengths on hand-made sets -------------------------------------------------------
+
+TEST(Collate, ClassificationRightPadsAndKeepsLabels) {
+  TrainingSet set;
+  set.items = {item({5, 6, 7}, {}, 1), item({8, 9}, {}, 0), item({1, 2, 3, 4}, {}, 2)};
+  const BatchInputs b = collate(set, {1, 0, 2});
+  ASSERT_EQ(b.ids.sizes(), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(b.ids.scalar_type(), torch::kInt64);
+  EXPECT_EQ(row_of(b.ids, 0), (Ids{8, 9, 0, 0}));
+  EXPECT_EQ(row_of(b.ids, 1), (Ids{5, 6, 7, 0}));
+  EXPECT_EQ(row_of(b.ids, 2), (Ids{1, 2, 3, 4}));
+  EXPECT_EQ(row_of(b.mask, 0), (Ids{1, 1, 0, 0}));
+  EXPECT_EQ(row_of(b.mask, 1), (Ids{1, 1, 1, 0}));
+  EXPECT_EQ(row_of(b.mask, 2), (Ids{1, 1, 1, 1}));
+  ASSERT_TRUE(b.labels.defined());
+  EXPECT_EQ(Ids(b.labels.data_ptr<int64_t>(), b.labels.data_ptr<int64_t>() + 3), (Ids{0, 1, 2}));
+  EXPECT_FALSE(b.positions.defined());
+  EXPECT_FALSE(b.targets.defined());
+
+  // One row: no padding at all.
+  const BatchInputs one = collate(set, {0});
+  EXPECT_EQ(row_of(one.ids, 0), (Ids{5, 6, 7}));
+  EXPECT_EQ(row_of(one.mask, 0), (Ids{1, 1, 1}));
+}
+
+TEST(Collate, LanguageModelInputsPositionsAndTargets) {
+  TrainingSet set;
+  set.lm_loss = true;
+  set.items = {item({1, 2, 3}, {10, 11}), item({4}, {12, 13, 14}), item({5, 6}, {15})};
+  const BatchInputs b = collate(set, {0, 1, 2});
+  // Inputs: context + target minus its last token; T = the longest (4).
+  ASSERT_EQ(b.ids.sizes(), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(row_of(b.ids, 0), (Ids{1, 2, 3, 10}));
+  EXPECT_EQ(row_of(b.ids, 1), (Ids{4, 12, 13, 0}));
+  EXPECT_EQ(row_of(b.ids, 2), (Ids{5, 6, 0, 0}));
+  EXPECT_EQ(row_of(b.mask, 0), (Ids{1, 1, 1, 1}));
+  EXPECT_EQ(row_of(b.mask, 1), (Ids{1, 1, 1, 0}));
+  EXPECT_EQ(row_of(b.mask, 2), (Ids{1, 1, 0, 0}));
+  EXPECT_FALSE(b.labels.defined());
+  // K = the longest target (3); position k of row r = len(context) - 1 + k.
+  ASSERT_EQ(b.positions.sizes(), (std::vector<int64_t>{3, 3}));
+  ASSERT_EQ(b.targets.sizes(), (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(row_of(b.targets, 0), (Ids{10, 11, -100}));
+  EXPECT_EQ(row_of(b.targets, 1), (Ids{12, 13, 14}));
+  EXPECT_EQ(row_of(b.targets, 2), (Ids{15, -100, -100}));
+  EXPECT_EQ(b.positions[0][0].item<int64_t>(), 2);
+  EXPECT_EQ(b.positions[0][1].item<int64_t>(), 3);
+  EXPECT_EQ(row_of(b.positions, 1), (Ids{0, 1, 2}));
+  EXPECT_EQ(b.positions[2][0].item<int64_t>(), 1);
+  // Every position is inside the row and the input there is followed by the token it predicts
+  // (except the last target token, which is never an input).
+  for (int64_t r = 0; r < 3; ++r) {
+    const auto& target = set.items[static_cast<size_t>(r)].target;
+    for (size_t k = 0; k < target.size(); ++k) {
+      const int64_t p = b.positions[r][static_cast<int64_t>(k)].item<int64_t>();
+      ASSERT_GE(p, 0);
+      ASSERT_LT(p, 4);
+      EXPECT_EQ(b.mask[r][p].item<int64_t>(), 1) << "row " << r << " k " << k;
+      if (k + 1 < target.size()) {
+        EXPECT_EQ(b.ids[r][p + 1].item<int64_t>(), target[k]);
+      }
+    }
+  }
+}
+
+TEST(Collate, LanguageModelBatchOfOneSubset) {
+  TrainingSet set;
+  set.lm_loss = true;
+  set.items = {item({1, 2, 3}, {10, 11}), item({4}, {12, 13, 14})};
+  const BatchInputs b = collate(set, {1});
+  EXPECT_EQ(row_of(b.ids, 0), (Ids{4, 12, 13}));
+  EXPECT_EQ(row_of(b.positions, 0), (Ids{0, 1, 2}));
+  EXPECT_EQ(row_of(b.targets, 0), (Ids{12, 13, 14}));
+}
+
+TEST(TrainingSetLengths, ContextPlusTarget) {
+  TrainingSet set;
+  set.items = {item({1, 2, 3}, {10, 11}), item({4}), item({5, 6}, {15})};
+  EXPECT_EQ(set.lengths(), (Ids{5, 1, 3}));
+  EXPECT_TRUE(TrainingSet{}.lengths().empty());
+}
+
+// --- build with the real tokenizer ---------------------------------------------------------------
+
+class TrainingSetBuild : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string path = test::default_model_path();
+    if (!std::ifstream(path).good()) return;
+    tok_ = new Tokenizer(Tokenizer::from_gguf(gguf::GgufFile::open(path)));
+  }
+  static void TearDownTestSuite() {
+    delete tok_;
+    tok_ = nullptr;
+  }
+  void SetUp() override {
+    std::string model;
+    if (!test::default_model(&model)) GTEST_SKIP() << "default model missing";
+    ASSERT_NE(tok_, nullptr);
+  }
+  static tasks::Example ex(std::map<std::string, std::string> fields, int line) {
+    tasks::Example e;
+    e.fields = std::move(fields);
+    e.source = "mem.jsonl";
+    e.line = line;
+    return e;
+  }
+  static std::vector<int32_t> enc(const std::string& text) {
+    return tok_->encode(text, false, true);
+  }
+  static bool ends_with(const std::vector<int32_t>& v, const std::vector<int32_t>& suffix) {
+    return v.size() >= suffix.size() && std::equal(suffix.rbegin(), suffix.rend(), v.rbegin());
+  }
+  static tasks::TaskSpec classification(const std::string& labels) {
+    return tasks::parse_task(R"({"name": "cls", "type": "classification",
+        "template": "Review: {text}\nSentiment:",
+        "templates": {"soft": "{soft:4}Review: {text}\nSentiment:"},
+        "labels": )" + labels + R"(, "data": {"file": "x.jsonl"}})",
+                             "test", "/tmp");
+  }
+
+  static Tokenizer* tok_;
+};
+Tokenizer* TrainingSetBuild::tok_ = nullptr;
+
+TEST_F(TrainingSetBuild, ClassificationLabelsAndVerbalizerTokens) {
+  const tasks::TaskSpec task =
+      classification(R"({"positive": ["positive", "good"], "negative": ["negative"]})");
+  const std::vector<tasks::Example> split = {
+      ex({{"text", "Great food."}, {"label", "negative"}}, 1),
+      ex({{"text", "Awful."}, {"label", "positive"}}, 2),
+      ex({{"text", "Meh."}, {"label", "negative"}}, 3)};
+  const TrainingSet set = TrainingSet::build(task, split, *tok_, "default");
+  EXPECT_FALSE(set.lm_loss);
+  ASSERT_EQ(set.items.size(), 3u);
+  ASSERT_EQ(task.labels.size(), 2u);
+  ASSERT_TRUE(set.label_tokens.defined());
+  ASSERT_EQ(set.label_tokens.numel(), 2);
+  EXPECT_EQ(set.label_tokens.scalar_type(), torch::kInt64);
+  EXPECT_NE(set.label_tokens[0].item<int64_t>(), set.label_tokens[1].item<int64_t>());
+  for (size_t l = 0; l < task.labels.size(); ++l) {
+    // The first token of the label's first word after the completion label prefix " ".
+    EXPECT_EQ(set.label_tokens[static_cast<int64_t>(l)].item<int64_t>(),
+              tok_->encode(" " + task.labels[l].words[0], false, false).at(0))
+        << task.labels[l].name;
+  }
+  for (size_t i = 0; i < split.size(); ++i) {
+    const TrainingSet::Item& it = set.items[i];
+    ASSERT_GE(it.label, 0);
+    ASSERT_LT(it.label, 2);
+    EXPECT_EQ(task.labels[static_cast<size_t>(it.label)].name, split[i].get("label")) << i;
+    EXPECT_TRUE(it.target.empty());
+    EXPECT_EQ(it.context, tok_->encode("Review: " + split[i].get("text") + "\nSentiment:")) << i;
+  }
+  EXPECT_EQ(set.lengths()[0], static_cast<int64_t>(set.items[0].context.size()));
+}
+
+TEST_F(TrainingSetBuild, CollidingLabelFirstTokensAreRefused) {
+  const tasks::TaskSpec task = classification(R"({"yes": ["not bad"], "no": ["not good"]})");
+  ASSERT_EQ(tok_->encode(" not bad", false, false).at(0),
+            tok_->encode(" not good", false, false).at(0));
+  EXPECT_THROW(
+      TrainingSet::build(task, {ex({{"text", "x"}, {"label", "yes"}}, 1)}, *tok_, "default"),
+      std::invalid_argument);
+}
+
+TEST_F(TrainingSetBuild, SoftSlotsMultipleChoiceAndEmptySplitsAreRefused) {
+  const tasks::TaskSpec cls =
+      classification(R"({"positive": ["positive"], "negative": ["negative"]})");
+  const std::vector<tasks::Example> split = {ex({{"text", "Fine."}, {"label", "positive"}}, 1)};
+  EXPECT_NO_THROW(TrainingSet::build(cls, split, *tok_, "default"));
+  EXPECT_THROW(TrainingSet::build(cls, split, *tok_, "soft"), std::invalid_argument);
+  EXPECT_THROW(TrainingSet::build(cls, {}, *tok_, "default"), std::invalid_argument);
+
+  const tasks::TaskSpec mc = tasks::parse_task(
+      R"({"type": "multiple_choice", "template": "{question}\n{choices}\nAnswer:",
+          "data": {"file": "mc.jsonl"}})",
+      "test", "/tmp");
+  tasks::Example q = ex({{"question", "Sky colour?"}, {"label", "1"}}, 1);
+  q.lists["choices"] = {"green", "blue"};
+  EXPECT_THROW(TrainingSet::build(mc, {q}, *tok_, "default"), std::invalid_argument);
+}
+
+TEST_F(TrainingSetBuild, ChatGenerationTargetsEndWithEndOfTurn) {
+  const tasks::TaskSpec task = tasks::parse_task(
+      R"({"name": "support", "type": "generation", "format": "chat",
+          "system": "You are a terse support agent.",
+          "instruction": "Reply briefly.",
+          "template": "{instruction}\n\n{demos}Customer: {message}\nAgent:",
+          "metrics": ["bleu"],
+          "few_shot": {"k": 0, "template": "Customer: {message}\nAgent: {target}"},
+          "data": {"file": "x.jsonl", "fields": {"message": "message", "reference": "reference"}},
+          "generation": {"max_tokens": 32, "stop": ["\nCustomer:"], "temperature": 0}})",
+      "test", "/tmp");
+  const std::vector<tasks::Example> split = {
+      ex({{"message", "Where is my parcel?"}, {"reference", "It ships today."}}, 1),
+      ex({{"message", "Refund please."}, {"reference", "Done, you will see it in 3 days."}}, 2)};
+  const TrainingSet set = TrainingSet::build(task, split, *tok_, "default");
+  EXPECT_TRUE(set.lm_loss);
+  EXPECT_FALSE(set.label_tokens.defined());
+  ASSERT_EQ(set.items.size(), 2u);
+  const int32_t im_end = tok_->token_id("<|im_end|>");
+  ASSERT_GE(im_end, 0);
+  const std::vector<int32_t> header = enc("<|im_start|>assistant\n");
+  for (size_t i = 0; i < split.size(); ++i) {
+    const TrainingSet::Item& it = set.items[i];
+    EXPECT_TRUE(ends_with(it.context, header)) << tok_->decode(it.context);
+    const std::string context = tok_->decode(it.context);
+    EXPECT_NE(context.find("You are a terse support agent."), std::string::npos) << context;
+    EXPECT_NE(context.find("Customer: " + split[i].get("message")), std::string::npos) << context;
+    ASSERT_FALSE(it.target.empty());
+    EXPECT_EQ(it.target.back(), im_end);
+    // The reference (no label prefix in chat), then the end of turn.
+    std::vector<int32_t> want = tok_->encode(split[i].get("reference"), false, false);
+    want.push_back(im_end);
+    EXPECT_EQ(it.target, want) << tok_->decode(it.target);
+    EXPECT_EQ(set.lengths()[i], static_cast<int64_t>(it.context.size() + it.target.size()));
+  }
+}
+
+TEST_F(TrainingSetBuild, CompletionQaTargetsEndWithTheStopString) {
+  const tasks::TaskSpec task = tasks::parse_task(
+      R"({"name": "qa", "type": "qa", "template": "Q: {question}\nA:",
+          "data": {"file": "qa.jsonl"}, "generation": {"max_tokens": 8, "stop": ["\n"]}})",
+      "test", "/tmp");
+  tasks::Example e = ex({{"question", "Capital of France?"}}, 1);
+  e.lists["answer"] = {"Paris", "paris, France"};
+  const TrainingSet set = TrainingSet::build(task, {e}, *tok_, "default");
+  EXPECT_TRUE(set.lm_loss);
+  ASSERT_EQ(set.items.size(), 1u);
+  const TrainingSet::Item& it = set.items[0];
+  EXPECT_EQ(it.context, tok_->encode("Q: Capital of France?\nA:"));
+  const std::vector<int32_t> newline = enc("\n");
+  ASSERT_EQ(newline.size(), 1u);
+  ASSERT_FALSE(it.target.empty());
+  EXPECT_EQ(it.target.back(), newline[0]);
+  // The first reference after the completion label prefix " ".
+  std::vector<int32_t> want = tok_->encode(" Paris", false, false);
+  want.push_back(newline[0]);
+  EXPECT_EQ(it.target, want) << tok_->decode(it.target);
+
+  // And collate turns it into inputs whose predicted tokens are the target.
+  const BatchInputs b = collate(set, {0});
+  const int64_t n = static_cast<int64_t>(it.context.size());
+  EXPECT_EQ(b.ids.size(1), n + static_cast<int64_t>(it.target.size()) - 1);
+  EXPECT_EQ(b.positions[0][0].item<int64_t>(), n - 1);
+  EXPECT_EQ(b.targets[0][static_cast<int64_t>(it.target.size()) - 1].item<int64_t>(), newline[0]);
+}
+
+// --- length-grouped epoch order -----------------------------------------------------------------
+
+// The documented grouping, rebuilt from the plain shuffle: windows of 16 batches of the shuffled
+// order, each sorted by length (longest first, stable), cut into batches.
+std::vector<Ids> expected_batches(uint64_t seed, int64_t epoch, const Ids& lengths, int64_t bs,
+                                  Ids* partial) {
+  const int64_t n = static_cast<int64_t>(lengths.size());
+  Ids order = Trainer::epoch_order(seed, epoch, n);
+  const int64_t window = 16 * bs;
+  for (int64_t w = 0; w < n; w += window) {
+    std::stable_sort(order.begin() + w, order.begin() + std::min(w + window, n),
+                     [&](int64_t a, int64_t b) { return lengths[a] > lengths[b]; });
+  }
+  std::vector<Ids> batches;
+  for (int64_t b = 0; b + bs <= n; b += bs)
+    batches.emplace_back(order.begin() + b, order.begin() + b + bs);
+  partial->assign(order.begin() + (n / bs) * bs, order.end());
+  return batches;
+}
+
+int64_t spread_sum(const Ids& order, const Ids& lengths, int64_t bs) {
+  int64_t total = 0;
+  for (size_t b = 0; b + static_cast<size_t>(bs) <= order.size(); b += static_cast<size_t>(bs)) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (size_t k = b; k < b + static_cast<size_t>(bs); ++k) {
+      lo = std::min(lo, lengths[order[k]]);
+      hi = std::max(hi, lengths[order[k]]);
+    }
+    total += hi - lo;
+  }
+  return total;
+}
+
+TEST(EpochOrder, LengthGroupedBatches) {
+  const int64_t n = 150, bs = 4;  // 3 windows of 64, 37 full batches and a partial one of 2
+  Ids lengths(n);
+  for (int64_t i = 0; i < n; ++i) lengths[i] = i % 7;
+  for (int64_t epoch = 0; epoch < 3; ++epoch) {
+    SCOPED_TRACE("epoch " + std::to_string(epoch));
+    const Ids order = Trainer::epoch_order(42, epoch, n, lengths, bs);
+    // A permutation of 0..n-1, deterministic.
+    Ids sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    Ids iota(n);
+    std::iota(iota.begin(), iota.end(), 0);
+    ASSERT_EQ(sorted, iota);
+    EXPECT_EQ(order, Trainer::epoch_order(42, epoch, n, lengths, bs));
+    // Every full batch is one batch of a length-sorted window; the partial one comes last.
+    Ids partial;
+    std::vector<Ids> want = expected_batches(42, epoch, lengths, bs, &partial);
+    ASSERT_EQ(want.size(), static_cast<size_t>(n / bs));
+    std::vector<Ids> got;
+    for (int64_t b = 0; b < n / bs; ++b)
+      got.emplace_back(order.begin() + b * bs, order.begin() + (b + 1) * bs);
+    EXPECT_EQ(Ids(order.begin() + (n / bs) * bs, order.end()), partial);
+    // Batches are shuffled: not the window order, but the same set.
+    EXPECT_NE(got, want);
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+    // So batches are length-homogeneous, unlike the plain shuffle.
+    const int64_t grouped = spread_sum(order, lengths, bs);
+    const int64_t plain = spread_sum(Trainer::epoch_order(42, epoch, n), lengths, bs);
+    EXPECT_LT(grouped * 4, plain) << "grouped " << grouped << " plain " << plain;
+  }
+  EXPECT_NE(Trainer::epoch_order(42, 0, n, lengths, bs),
+            Trainer::epoch_order(42, 1, n, lengths, bs));
+  EXPECT_NE(Trainer::epoch_order(42, 0, n, lengths, bs),
+            Trainer::epoch_order(43, 0, n, lengths, bs));
+  // Without lengths, or with batches of one, the order is the plain shuffle.
+  EXPECT_EQ(Trainer::epoch_order(42, 0, n, lengths, 1), Trainer::epoch_order(42, 0, n));
+  EXPECT_EQ(Trainer::epoch_order(42, 0, n, {}, bs), Trainer::epoch_order(42, 0, n));
+}
+
+TEST(EpochOrder, SetLengthsChecksTheCount) {
+  Trainer trainer(
+      {torch::zeros({2}).requires_grad_(true)}, [](const Batch&) { return torch::zeros({}); }, 10,
+      TrainOptions{});
+  EXPECT_THROW(trainer.set_lengths(Ids(9, 1)), std::invalid_argument);
+  EXPECT_NO_THROW(trainer.set_lengths(Ids(10, 1)));
+}
+
+}  // namespace
+}  // namespace ptune::train

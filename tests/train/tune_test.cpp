@@ -1,0 +1,222 @@
+// tune_prompt end to end on the real default model (skipped when it is missing): each method
+// lowers its training loss on a fixed batch in a few steps and writes the PEFT artifact and the
+// run record; the LM loss on a qa task; the tasks and options it refuses.
+//
+// Every run repeats one batch (train cut to the batch size), so the loss of the last step is
+// comparable with the first.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ptune/io/gguf.h"
+#include "ptune/tasks/task.h"
+#include "ptune/train/tune.h"
+#include "test_util.h"
+
+namespace ptune::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TuneTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string path = test::default_model_path();
+    if (!std::ifstream(path).good()) return;
+    auto file = gguf::GgufFile::open(path);
+    tok_ = new Tokenizer(Tokenizer::from_gguf(file));
+    model_ = new LlamaModel(LlamaModel::from_gguf(file));
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    delete tok_;
+    model_ = nullptr;
+    tok_ = nullptr;
+  }
+  void SetUp() override {
+    std::string model;
+    if (!test::default_model(&model)) GTEST_SKIP() << "default model missing";
+    ASSERT_NE(model_, nullptr);
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');  // parameterized names hold a '/'
+    dir_ = fs::temp_directory_path() / ("ptune_tune_" + name);
+    fs::remove_all(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  // An example task with its train and dev splits cut to the first n_train / n_dev rows.
+  static void load(const std::string& example, size_t n_train, size_t n_dev, tasks::TaskSpec* task,
+                   tasks::TaskData* data) {
+    *task = tasks::load_task(test::data_path("../../examples/" + example + "/task.json"));
+    *data = tasks::load_task_data(*task);
+    ASSERT_GE(data->train.size(), n_train);
+    ASSERT_GE(data->dev.size(), n_dev);
+    data->train.resize(n_train);
+    data->dev.resize(n_dev);
+  }
+
+  static TuneOptions options(TuneMethod method, int64_t batch, int64_t steps, double lr) {
+    TuneOptions o;
+    o.method = method;
+    o.prompt_tuning.virtual_tokens = 8;
+    o.p_tuning.virtual_tokens = 8;
+    o.prefix_tuning.virtual_tokens = 8;
+    o.train.batch_size = batch;
+    o.train.max_steps = steps;
+    o.train.lr = lr;
+    o.train.seed = 3;
+    o.train.progress = false;
+    o.base_model = "SmolLM2-135M-Instruct";
+    return o;
+  }
+
+  static std::string losses(const TrainResult& r) {
+    std::ostringstream s;
+    for (const StepLog& l : r.log) s << l.loss << " ";
+    return s.str();
+  }
+
+  void expect_artifacts(const TuneResult& r, TuneMethod method, const std::string& loss_kind,
+                        const std::string& metric, int64_t steps) {
+    EXPECT_TRUE(fs::exists(dir_ / "adapter_config.json"));
+    EXPECT_TRUE(fs::exists(dir_ / "adapter_model.safetensors"));
+    ASSERT_TRUE(fs::exists(dir_ / "ptune_train.json"));
+    const nlohmann::json rec =
+        nlohmann::json::parse(test::read_file((dir_ / "ptune_train.json").string()));
+    EXPECT_EQ(rec, r.record);
+    EXPECT_EQ(rec.at("method"), method_name(method));
+    EXPECT_EQ(rec.at("loss"), loss_kind);
+    EXPECT_EQ(rec.at("steps"), steps);
+    EXPECT_EQ(rec.at("dev_metric"), metric);
+    EXPECT_GT(rec.at("train_examples_per_s").get<double>(), 0.0);
+    ASSERT_TRUE(rec.contains("dev_" + metric));
+    ASSERT_TRUE(rec.contains("dev_" + metric + "_before"));
+    EXPECT_EQ(rec.at("dev_" + metric).get<double>(), r.dev_after);
+    EXPECT_GT(rec.at("trainable_parameters").get<int64_t>(), 0);
+    const nlohmann::json cfg =
+        nlohmann::json::parse(test::read_file((dir_ / "adapter_config.json").string()));
+    const char* peft_type = method == TuneMethod::PromptTuning ? "PROMPT_TUNING"
+                            : method == TuneMethod::PTuning    ? "P_TUNING"
+                                                               : "PREFIX_TUNING";
+    EXPECT_EQ(cfg.at("peft_type"), peft_type);
+    EXPECT_EQ(cfg.at("num_virtual_tokens"), 8);
+    EXPECT_EQ(cfg.at("base_model_name_or_path"), "SmolLM2-135M-Instruct");
+  }
+
+  static Tokenizer* tok_;
+  static LlamaModel* model_;
+  fs::path dir_;
+};
+Tokenizer* TuneTest::tok_ = nullptr;
+LlamaModel* TuneTest::model_ = nullptr;
+
+struct MethodCase {
+  TuneMethod method;
+  double lr;
+};
+
+class TuneMethodTest : public TuneTest, public ::testing::WithParamInterface<MethodCase> {};
+
+TEST_P(TuneMethodTest, SentimentLossGoesDownAndArtifactsAreWritten) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("sentiment", 8, 4, &task, &data);
+  TuneOptions o = options(GetParam().method, 8, 5, GetParam().lr);
+  o.out_dir = dir_.string();
+  const TuneResult r = tune_prompt(task, data, *model_, *tok_, o);
+  ASSERT_EQ(r.train.log.size(), 5u);
+  EXPECT_EQ(r.train.steps, 5);
+  for (const StepLog& l : r.train.log) EXPECT_EQ(l.examples, 8);
+  const std::string trace = losses(r.train);
+  EXPECT_LT(r.train.log.back().loss, r.train.log.front().loss) << trace;
+  EXPECT_EQ(r.metric, "accuracy");
+  EXPECT_GE(r.dev_after, 0.0);
+  EXPECT_LE(r.dev_after, 1.0);
+  EXPECT_FALSE(model_->token_embedding().requires_grad());
+  expect_artifacts(r, GetParam().method, "verbalizer", "accuracy", 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, TuneMethodTest,
+                         ::testing::Values(MethodCase{TuneMethod::PromptTuning, 3e-2},
+                                           MethodCase{TuneMethod::PTuning, 1e-3},
+                                           MethodCase{TuneMethod::PrefixTuning, 3e-2}),
+                         [](const auto& info) {
+                           switch (info.param.method) {
+                             case TuneMethod::PromptTuning:
+                               return std::string("PromptTuning");
+                             case TuneMethod::PTuning:
+                               return std::string("PTuning");
+                             default:
+                               return std::string("PrefixTuning");
+                           }
+                         });
+
+// With the same seed, prompt tuning's sampled-vocabulary embeddings and prefix tuning's
+// keys/values of the same sampled tokens are the same prompt to the model: the first loss agrees.
+TEST_F(TuneTest, PrefixInitMatchesTheSoftPromptOfTheSameTokens) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("sentiment", 8, 0, &task, &data);
+  const TuneResult soft =
+      tune_prompt(task, data, *model_, *tok_, options(TuneMethod::PromptTuning, 8, 1, 3e-2));
+  const TuneResult prefix =
+      tune_prompt(task, data, *model_, *tok_, options(TuneMethod::PrefixTuning, 8, 1, 3e-2));
+  ASSERT_EQ(soft.train.log.size(), 1u);
+  ASSERT_EQ(prefix.train.log.size(), 1u);
+  EXPECT_NEAR(soft.train.log[0].loss, prefix.train.log[0].loss, 1e-4);
+  EXPECT_GT(soft.train.log[0].loss, 0.0);
+  // Prompt tuning learns N x C numbers, prefix tuning N x L x 2 x Hkv x D.
+  const LlamaConfig& c = model_->config();
+  EXPECT_EQ(soft.trainable_parameters, 8 * c.n_embd);
+  EXPECT_EQ(prefix.trainable_parameters, 8 * c.n_layer * 2 * c.n_head_kv * c.head_dim);
+}
+
+TEST_F(TuneTest, QaTrainsWithTheLanguageModelLoss) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("short-qa", 4, 2, &task, &data);
+  TuneOptions o = options(TuneMethod::PromptTuning, 4, 4, 3e-2);
+  o.out_dir = dir_.string();
+  const TuneResult r = tune_prompt(task, data, *model_, *tok_, o);
+  ASSERT_EQ(r.train.log.size(), 4u);
+  const std::string trace = losses(r.train);
+  EXPECT_LT(r.train.log.back().loss, r.train.log.front().loss) << trace;
+  EXPECT_EQ(r.metric, task.metrics.front());
+  expect_artifacts(r, TuneMethod::PromptTuning, "lm", task.metrics.front(), 4);
+}
+
+TEST_F(TuneTest, RefusesWhatItCannotTrain) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("sentiment", 4, 0, &task, &data);
+  TuneOptions o = options(TuneMethod::PromptTuning, 4, 1, 3e-2);
+  // A template with {soft} slots.
+  o.template_name = "soft";
+  EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
+  // Bad training options.
+  o.template_name = "default";
+  o.train.batch_size = 0;
+  EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
+  // A multiple-choice task.
+  const tasks::TaskSpec mc = tasks::parse_task(
+      R"({"name": "mc", "type": "multiple_choice", "template": "{question}\n{choices}\nAnswer:",
+          "data": {"file": "mc.jsonl"}})",
+      "test", "/tmp");
+  tasks::TaskData mc_data;
+  tasks::Example q;
+  q.fields = {{"question", "Sky colour?"}, {"label", "1"}};
+  q.lists["choices"] = {"green", "blue"};
+  mc_data.train = {q};
+  o.train.batch_size = 1;
+  EXPECT_THROW(tune_prompt(mc, mc_data, *model_, *tok_, o), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ptune::train

@@ -167,8 +167,8 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
     q = apply_rope(q, cos, sin);
     k = apply_rope(k, cos, sin);
     if (a.past) {
-      k = torch::cat({a.past->keys[l].to(k.dtype()), k}, 2);
-      v = torch::cat({a.past->values[l].to(v.dtype()), v}, 2);
+      k = torch::cat({a.past->keys[l].to(k.device(), k.dtype()), k}, 2);
+      v = torch::cat({a.past->values[l].to(v.device(), v.dtype()), v}, 2);
     }
     if (a.return_present) {
       out.present.keys.push_back(k);

@@ -34,7 +34,7 @@ std::unique_ptr<methods::TrainablePrompt> make_prompt(const TuneOptions& o, cons
     case TuneMethod::PromptTuning:
       return std::make_unique<methods::PromptEmbedding>(o.prompt_tuning, model, tok, o.train.seed);
     case TuneMethod::PTuning:
-      return std::make_unique<methods::PromptEncoder>(o.p_tuning, model.config(), o.train.seed);
+      return std::make_unique<methods::PromptEncoder>(o.p_tuning, model, o.train.seed);
     case TuneMethod::PrefixTuning:
       return std::make_unique<methods::PrefixEncoder>(o.prefix_tuning, model, o.train.seed);
   }

@@ -35,6 +35,16 @@ check tune-prefix "method prefix-tuning" "$("$PTUNE" tune --method prefix-tuning
   --dev-limit 8 2>/dev/null)"
 check tuned-prefix-eval "accuracy" "$("$PTUNE" eval --task "$ROOT/examples/sentiment/task.json" \
   --limit 8 --adapter "$TUNED/prefix" --progress off 2>&1)"
+check tune-ptuning "method p-tuning" "$("$PTUNE" tune --method p-tuning --encoder lstm \
+  --encoder-hidden 32 --task "$ROOT/examples/sentiment/task.json" -o "$TUNED/pt" --max-steps 2 \
+  --virtual-tokens 4 --dev-limit 8 --progress off 2>&1)"
+check ptuning-generate "finish: length" "$("$PTUNE" generate -p 'The movie was' --max-tokens 4 \
+  --adapter "$TUNED/pt" 2>&1)"
+check tune-qa-lm-loss '"loss": "lm"' "$("$PTUNE" tune --task "$ROOT/examples/short-qa/task.json" \
+  -o "$TUNED/qa" --max-steps 1 --virtual-tokens 4 --dev-limit 2 --progress off >/dev/null 2>&1;
+  cat "$TUNED/qa/ptune_train.json")"
+check tune-soft-template "has {soft...} slots" "$("$PTUNE" tune --task "$ROOT/examples/sentiment/task.json" \
+  -o "$TUNED/bad" --template soft --max-steps 1 2>&1)"
 rm -rf "$TUNED"
 check bad-model "open failed" "$("$PTUNE" info -m /nonexistent.gguf 2>&1)"
 check bad-ids "not a token id" "$("$PTUNE" logits --ids 1,x 2>&1)"

@@ -117,7 +117,7 @@ TEST_F(TrainableTest, PromptEncoderMlpShapeAndPeftParameterCount) {
     c.virtual_tokens = N;
     c.encoder = peft::EncoderType::MLP;
     c.hidden_size = hidden;
-    PromptEncoder enc(c, cfg(), 1);
+    PromptEncoder enc(c, *model_, 1);
     EXPECT_EQ(enc.form(), TrainablePrompt::Form::SoftPrompt);
     EXPECT_EQ(enc.output(false).sizes(), (std::vector<int64_t>{N, C}));
     const int64_t H = hidden > 0 ? hidden : C;
@@ -140,7 +140,7 @@ TEST_F(TrainableTest, PromptEncoderLstmShapeAndPeftParameterCount) {
       c.encoder = peft::EncoderType::LSTM;
       c.hidden_size = hidden;
       c.lstm_layers = layers;
-      PromptEncoder enc(c, cfg(), 3);
+      PromptEncoder enc(c, *model_, 3);
       EXPECT_EQ(enc.output(false).sizes(), (std::vector<int64_t>{N, C}));
       const int64_t H = hidden > 0 ? hidden : C;
       int64_t expected = N * C;
@@ -159,9 +159,9 @@ TEST_F(TrainableTest, PromptEncoderIsSeeded) {
     PTuningConfig c;
     c.virtual_tokens = 3;
     c.encoder = type;
-    const torch::Tensor a = PromptEncoder(c, cfg(), 11).output(false);
-    const torch::Tensor b = PromptEncoder(c, cfg(), 11).output(false);
-    const torch::Tensor other = PromptEncoder(c, cfg(), 12).output(false);
+    const torch::Tensor a = PromptEncoder(c, *model_, 11).output(false);
+    const torch::Tensor b = PromptEncoder(c, *model_, 11).output(false);
+    const torch::Tensor other = PromptEncoder(c, *model_, 12).output(false);
     EXPECT_TRUE(torch::equal(a, b));
     EXPECT_GT(max_diff(a, other), 1e-4);
   }
@@ -173,7 +173,7 @@ TEST_F(TrainableTest, PromptEncoderLstmDropoutOnlyWhenTraining) {
   c.encoder = peft::EncoderType::LSTM;
   c.lstm_layers = 2;
   c.dropout = 0.5;
-  PromptEncoder enc(c, cfg(), 5);
+  PromptEncoder enc(c, *model_, 5);
   torch::manual_seed(0);
   const torch::Tensor eval1 = enc.output(false).detach();
   const torch::Tensor train = enc.output(true).detach();
@@ -185,17 +185,17 @@ TEST_F(TrainableTest, PromptEncoderLstmDropoutOnlyWhenTraining) {
 TEST_F(TrainableTest, PromptEncoderRejectsBadSizes) {
   PTuningConfig c;
   c.virtual_tokens = 0;
-  EXPECT_THROW(PromptEncoder(c, cfg(), 1), std::invalid_argument);
+  EXPECT_THROW(PromptEncoder(c, *model_, 1), std::invalid_argument);
   c = PTuningConfig{};
   c.hidden_size = -1;
-  EXPECT_THROW(PromptEncoder(c, cfg(), 1), std::invalid_argument);
+  EXPECT_THROW(PromptEncoder(c, *model_, 1), std::invalid_argument);
   c = PTuningConfig{};
   c.dropout = 1.0;
-  EXPECT_THROW(PromptEncoder(c, cfg(), 1), std::invalid_argument);
+  EXPECT_THROW(PromptEncoder(c, *model_, 1), std::invalid_argument);
   c = PTuningConfig{};
   c.encoder = peft::EncoderType::LSTM;
   c.lstm_layers = 0;
-  EXPECT_THROW(PromptEncoder(c, cfg(), 1), std::invalid_argument);
+  EXPECT_THROW(PromptEncoder(c, *model_, 1), std::invalid_argument);
 }
 
 // --- PrefixEncoder ---------------------------------------------------------------------------
@@ -302,7 +302,7 @@ TEST_F(TrainableTest, EveryParameterGetsAGradientThroughTheFrozenModel) {
     PTuningConfig c;
     c.virtual_tokens = 3;
     c.encoder = type;
-    expect_all_parameters_get_gradients(PromptEncoder(c, cfg(), 1));
+    expect_all_parameters_get_gradients(PromptEncoder(c, *model_, 1));
   }
   for (bool projection : {false, true}) {
     SCOPED_TRACE(projection ? "prefix with projection" : "prefix");
@@ -324,7 +324,7 @@ TEST_F(TrainableTest, PTuningSavesItsOutputAndLoadsAsAnAdapter) {
     c.hidden_size = 16;
     c.lstm_layers = 2;
     c.dropout = 0.25;
-    PromptEncoder enc(c, cfg(), 21);
+    PromptEncoder enc(c, *model_, 21);
     fs::remove_all(dir_);
     enc.save(dir_.string(), cfg(), "tiny-base");
     const nlohmann::json j = read_config(dir_);

@@ -18,6 +18,7 @@
 
 #include "ptune/io/peft_config.h"
 #include "ptune/methods/trainable.h"
+#include "ptune/model/llama.h"
 
 namespace ptune::methods {
 
@@ -31,8 +32,8 @@ struct PTuningConfig {
 
 class PromptEncoder : public TrainablePrompt {
  public:
-  // Seeded initialisation. Throws std::invalid_argument for bad sizes.
-  PromptEncoder(const PTuningConfig& config, const LlamaConfig& model, uint64_t seed);
+  // Seeded initialisation, on the model's device. Throws std::invalid_argument for bad sizes.
+  PromptEncoder(const PTuningConfig& config, const LlamaModel& model, uint64_t seed);
 
   Form form() const override { return Form::SoftPrompt; }
   std::vector<torch::Tensor> parameters() const override;

@@ -7,13 +7,13 @@ namespace ptune::methods {
 
 namespace nn = torch::nn;
 
-PromptEncoder::PromptEncoder(const PTuningConfig& c, const LlamaConfig& model, uint64_t seed)
-    : config_(c), hidden_(c.hidden_size > 0 ? c.hidden_size : model.n_embd) {
+PromptEncoder::PromptEncoder(const PTuningConfig& c, const LlamaModel& model, uint64_t seed)
+    : config_(c), hidden_(c.hidden_size > 0 ? c.hidden_size : model.config().n_embd) {
   if (c.virtual_tokens < 1) throw std::invalid_argument("p-tuning: virtual_tokens must be >= 1");
   if (c.hidden_size < 0) throw std::invalid_argument("p-tuning: encoder hidden size must be >= 0");
   if (c.lstm_layers < 1) throw std::invalid_argument("p-tuning: LSTM layers must be >= 1");
   if (c.dropout < 0 || c.dropout >= 1) throw std::invalid_argument("p-tuning: dropout must be in [0, 1)");
-  const int64_t C = model.n_embd, H = hidden_;
+  const int64_t C = model.config().n_embd, H = hidden_;
   torch::manual_seed(static_cast<int64_t>(seed));
   module_ = std::make_shared<nn::Module>();
   embedding_ = module_->register_module("embedding", nn::Embedding(c.virtual_tokens, C));
@@ -30,6 +30,7 @@ PromptEncoder::PromptEncoder(const PTuningConfig& c, const LlamaConfig& model, u
                           nn::Linear(H, C));
   }
   module_->register_module("mlp", mlp_);
+  module_->to(model.device());
 }
 
 std::vector<torch::Tensor> PromptEncoder::parameters() const { return module_->parameters(); }

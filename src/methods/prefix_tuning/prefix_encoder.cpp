@@ -36,7 +36,8 @@ PrefixEncoder::PrefixEncoder(const PrefixTuningConfig& c, const LlamaModel& mode
   torch::manual_seed(static_cast<int64_t>(seed));
   if (!c.projection) {
     const torch::Tensor rows = torch::randint(0, m.n_vocab, {N}, torch::kInt64);
-    prefix_ = prefix_from_embeddings(model, model.token_embedding().index_select(0, rows));
+    const torch::Tensor& table = model.token_embedding();
+    prefix_ = prefix_from_embeddings(model, table.index_select(0, rows.to(table.device())));
     prefix_.requires_grad_(true);
     return;
   }
@@ -45,6 +46,7 @@ PrefixEncoder::PrefixEncoder(const PrefixTuningConfig& c, const LlamaModel& mode
   transform_ = module_->register_module(
       "transform", nn::Sequential(nn::Linear(kv_dim, hidden_), nn::Tanh(),
                                   nn::Linear(hidden_, m.n_layer * 2 * kv_dim)));
+  module_->to(model.device());
 }
 
 std::vector<torch::Tensor> PrefixEncoder::parameters() const {

@@ -14,21 +14,21 @@ PromptEmbedding::PromptEmbedding(const PromptTuningConfig& c, const LlamaModel& 
   torch::manual_seed(static_cast<int64_t>(seed));
   switch (c.init) {
     case PromptInit::Random:
-      embeddings_ = torch::randn({N, model.config().n_embd}) * table.std();
+      embeddings_ = torch::randn({N, model.config().n_embd}) * table.std().cpu();
       break;
     case PromptInit::SampleVocab:
-      embeddings_ = table.index_select(0, torch::randint(0, V, {N}, torch::kInt64)).clone();
+      embeddings_ = table.index_select(0, torch::randint(0, V, {N}, torch::kInt64).to(table.device())).clone();
       break;
     case PromptInit::Text: {
       std::vector<int32_t> ids = tok.encode(c.init_text, false, false);
       if (ids.empty()) throw std::invalid_argument("prompt tuning: the init text encodes to no tokens");
       std::vector<int64_t> rows;
       for (int64_t i = 0; i < N; ++i) rows.push_back(ids[i % ids.size()]);
-      embeddings_ = table.index_select(0, torch::tensor(rows)).clone();
+      embeddings_ = table.index_select(0, torch::tensor(rows).to(table.device())).clone();
       break;
     }
   }
-  embeddings_ = embeddings_.to(torch::kFloat32).requires_grad_(true);
+  embeddings_ = embeddings_.to(model.device(), torch::kFloat32).requires_grad_(true);
 }
 
 void PromptEmbedding::save(const std::string& dir, const LlamaConfig& model,

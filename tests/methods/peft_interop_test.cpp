@@ -43,6 +43,20 @@ class PeftInteropTest : public ::testing::Test {
     auto o = ours.contiguous();
     return test::max_golden_logit_diff(o.data_ptr<float>(), o.size(1), positions, stride);
   }
+  // Max |ours - golden| over the golden's inputs, run through the adapter's keys/values (the
+  // path generate, chat and eval take).
+  static double max_diff_through(const methods::Adapter& adapter, const nlohmann::json& g) {
+    PastKV state = adapter.prefix_state(*model_);
+    const int64_t stride = g.at("vocab_stride").get<int64_t>();
+    double worst = 0;
+    for (const auto& in : g.at("inputs")) {
+      ForwardArgs a;
+      a.input_ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
+      a.past = &state;
+      worst = std::max(worst, max_diff(model_->forward(a).logits[0], in.at("positions"), stride));
+    }
+    return worst;
+  }
   static void expect_same_bytes(const std::string& a, const std::string& b) {
     EXPECT_EQ(test::read_file(a), test::read_file(b)) << a << " vs " << b;
   }
@@ -97,17 +111,8 @@ TEST_F(PeftInteropTest, PTuningFromPeftGivesPeftLogits) {
   auto adapter = methods::Adapter::load(dir("p_tuning"), model_->config());
   ASSERT_EQ(adapter.method(), "P_TUNING");
   ASSERT_EQ(adapter.n_virtual(), 6);
-  PastKV state = adapter.prefix_state(*model_);
   auto g = golden("p_tuning");
-  const int64_t stride = g.at("vocab_stride").get<int64_t>();
-  double worst = 0;
-  for (const auto& in : g.at("inputs")) {
-    auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
-    ForwardArgs a;
-    a.input_ids = ids;
-    a.past = &state;
-    worst = std::max(worst, max_diff(model_->forward(a).logits[0], in.at("positions"), stride));
-  }
+  const double worst = max_diff_through(adapter, g);
   std::printf("[ peft ] P-tuning: max |logit diff| vs PEFT %.3g over %zu inputs\n", worst,
               g.at("inputs").size());
   EXPECT_LT(worst, kTol);
@@ -189,17 +194,8 @@ TEST_P(PtuneToPeftTest, PeftLogitsOfPtuneTrainedArtifact) {
   const std::string dir = test::data_path(std::string("ptune_smollm2/") + GetParam());
   auto adapter = methods::Adapter::load(dir, model_->config());
   EXPECT_EQ(adapter.n_virtual(), 8);
-  PastKV state = adapter.prefix_state(*model_);
   auto g = nlohmann::json::parse(test::read_file(dir + "/logits.json"));
-  const int64_t stride = g.at("vocab_stride").get<int64_t>();
-  double worst = 0;
-  for (const auto& in : g.at("inputs")) {
-    auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
-    ForwardArgs a;
-    a.input_ids = ids;
-    a.past = &state;
-    worst = std::max(worst, max_diff(model_->forward(a).logits[0], in.at("positions"), stride));
-  }
+  const double worst = max_diff_through(adapter, g);
   std::printf("[ peft ] ptune-trained %s (%s) loaded by PEFT: max |logit diff| %.3g over %zu inputs\n",
               GetParam(), adapter.method().c_str(), worst, g.at("inputs").size());
   EXPECT_LT(worst, kTol);

@@ -50,6 +50,17 @@ def positions_json(logits):
              "strided_logits": [f32(v) for v in logits[t, ::STRIDE]]} for t in range(logits.shape[0])]
 
 
+def input_cases(peft_model, tok):
+    """The golden entries of every input: its ids and the logits at its own positions."""
+    cases = []
+    for text in INPUTS:
+        ids = tok(text, add_special_tokens=False).input_ids
+        logits = peft_model(input_ids=torch.tensor([ids])).logits[0].float()
+        n_virtual = logits.shape[0] - len(ids)  # prompt methods return virtual positions too
+        cases.append({"text": text, "ids": ids, "positions": positions_json(logits[n_virtual:])})
+    return cases
+
+
 @torch.no_grad()
 def main():
     ap = argparse.ArgumentParser()
@@ -85,12 +96,7 @@ def main():
         peft_model.save_pretrained(out)
         # Reload through PEFT's own loader, as a user would.
         loaded = PeftModel.from_pretrained(base(), out).eval()
-        cases = []
-        for text in INPUTS:
-            ids = tok(text, add_special_tokens=False).input_ids
-            logits = loaded(input_ids=torch.tensor([ids])).logits[0].float()
-            n_virtual = logits.shape[0] - len(ids)  # prompt tuning returns virtual positions too
-            cases.append({"text": text, "ids": ids, "positions": positions_json(logits[n_virtual:])})
+        cases = input_cases(loaded, tok)
         with open(os.path.join(out, "logits.json"), "w") as f:
             json.dump({"generator": "scripts/reference/make_peft_interop.py", "vocab_stride": STRIDE,
                        "inputs": cases}, f)

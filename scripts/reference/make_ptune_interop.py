@@ -24,7 +24,7 @@ from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_peft_interop import INPUTS, REPO, STRIDE, positions_json  # noqa: E402
+from make_peft_interop import REPO, STRIDE, input_cases  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "data", "ptune_smollm2")
 METHODS = {  # fixture name -> ptune tune arguments
@@ -58,12 +58,7 @@ def main():
                         "--dev-limit", "4", "--progress", "off"] + extra, check=True)
         os.remove(os.path.join(out, "ptune_train.json"))
         loaded = PeftModel.from_pretrained(base, out).eval()
-        cases = []
-        for text in INPUTS:
-            ids = tok(text, add_special_tokens=False).input_ids
-            logits = loaded(input_ids=torch.tensor([ids])).logits[0].float()
-            n_virtual = logits.shape[0] - len(ids)  # prompt methods return virtual positions too
-            cases.append({"text": text, "ids": ids, "positions": positions_json(logits[n_virtual:])})
+        cases = input_cases(loaded, tok)
         base = loaded.unload() if hasattr(loaded, "unload") else loaded.base_model
         with open(os.path.join(out, "logits.json"), "w") as f:
             json.dump({"generator": "scripts/reference/make_ptune_interop.py", "vocab_stride": STRIDE,

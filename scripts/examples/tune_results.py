@@ -24,7 +24,7 @@ METHODS = [  # label, ptune tune arguments
     ("P-tuning (MLP encoder)", ["--method", "p-tuning", "--lr", "0.003"]),
     ("prefix tuning", ["--method", "prefix-tuning", "--lr", "0.03"]),
     ("prefix tuning, MLP reparameterisation", ["--method", "prefix-tuning", "--prefix-projection",
-                                               "--lr", "0.003"]),
+                                               "--lr", "0.0003"]),
 ]
 
 

@@ -34,7 +34,7 @@ METHODS = {  # fixture name -> ptune tune arguments
                       "--lr", "0.003"],
     "prefix_tuning": ["--method", "prefix-tuning"],
     "prefix_tuning_projection": ["--method", "prefix-tuning", "--prefix-projection",
-                                 "--lr", "0.003"],
+                                 "--lr", "0.0003"],
 }
 
 

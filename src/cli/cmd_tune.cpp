@@ -66,8 +66,8 @@ void register_tune(CLI::App& app) {
                 "prefix-tuning: learn the prefix through an MLP (Li & Liang's reparameterisation)");
   cmd->add_option("--lr", lr,
                   "Peak learning rate (AdamW); 0 = the method's default: 0.03 for prompt and "
-                  "prefix tuning (PEFT's docs), 0.003 when an encoder is trained (p-tuning, "
-                  "--prefix-projection)")
+                  "prefix tuning (PEFT's docs), 0.003 for p-tuning, 0.0003 with "
+                  "--prefix-projection (0.001 already diverged in our runs)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--batch-size", t.batch_size, "Examples per step")->capture_default_str();
@@ -117,10 +117,10 @@ void register_tune(CLI::App& app) {
                                             : methods::PromptInit::SampleVocab;
     o.p_tuning.encoder = encoder == "lstm" ? peft::EncoderType::LSTM : peft::EncoderType::MLP;
     o.p_tuning.hidden_size = o.prefix_tuning.hidden_size = encoder_hidden;
-    const bool encoder_trained = o.method == train::TuneMethod::PTuning ||
-                                 (o.method == train::TuneMethod::PrefixTuning &&
-                                  o.prefix_tuning.projection);
-    o.train.lr = lr > 0 ? lr : encoder_trained ? 3e-3 : 3e-2;
+    o.train.lr = lr > 0                                     ? lr
+                 : o.method == train::TuneMethod::PTuning ? 3e-3
+                 : o.prefix_tuning.projection             ? 3e-4
+                                                          : 3e-2;
     o.group_by_length = !no_grouping;
     o.train.progress = progress == "on";
     o.train.schedule = train::schedule_from_name(schedule);

@@ -246,6 +246,22 @@ TEST_F(TrainableTest, PrefixEncoderProjectionParameters) {
   }
 }
 
+TEST_F(TrainableTest, PrefixEncoderProjectionStartsAtTheRealActivationPrefix) {
+  // The last layer is solved so that the encoder's first output is the plain method's prefix:
+  // exact while N <= H + 1 (here 5 <= 17), a least-squares fit beyond.
+  PrefixTuningConfig plain;
+  plain.virtual_tokens = 5;
+  PrefixTuningConfig projected = plain;
+  projected.projection = true;
+  const torch::Tensor want = PrefixEncoder(plain, *model_, 4).output(false);
+  const torch::Tensor got = PrefixEncoder(projected, *model_, 4).output(false);
+  EXPECT_LT(max_diff(got, want), 1e-3 * (1 + want.abs().max().item<double>()));
+  projected.virtual_tokens = plain.virtual_tokens = 40;  // more tokens than H + 1: only a fit
+  const torch::Tensor fit = PrefixEncoder(projected, *model_, 4).output(false);
+  const torch::Tensor target = PrefixEncoder(plain, *model_, 4).output(false);
+  EXPECT_LT((fit - target).norm().item<double>(), target.norm().item<double>());
+}
+
 TEST_F(TrainableTest, PrefixEncoderRejectsBadSizes) {
   PrefixTuningConfig c;
   c.virtual_tokens = 0;

@@ -45,10 +45,11 @@ struct PrefixTuningConfig {
   int64_t hidden_size = 0;  // H; 0 = PEFT's default, Hkv * D
 };
 
-// Prefix tuning while it is learned. Without projection the prefix is the parameter, started
-// from the keys/values the frozen model computes for N sampled vocabulary tokens (Li & Liang:
-// initialising with real activations matters); with projection the encoder starts from
-// PyTorch's default initialisation, as PEFT's does.
+// Prefix tuning while it is learned. Both forms start from the keys/values the frozen model
+// computes for N sampled vocabulary tokens (Li & Liang: initialising with real activations
+// matters): without projection the prefix is that tensor; with projection the embedding and
+// first layer keep PyTorch's default initialisation and the last layer is solved so that the
+// encoder's first output is that tensor (exact while N <= H + 1).
 class PrefixEncoder : public TrainablePrompt {
  public:
   // Seeded. Throws std::invalid_argument for bad sizes.

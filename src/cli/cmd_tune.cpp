@@ -55,7 +55,8 @@ void register_tune(CLI::App& app) {
                   "the model's hidden size for p-tuning, kv_heads * head_dim for prefix)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--encoder-layers", o.p_tuning.lstm_layers, "p-tuning with --encoder lstm: layers")
+  cmd->add_option("--encoder-layers", o.p_tuning.lstm_layers,
+                  "p-tuning with --encoder lstm: layers")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--encoder-dropout", o.p_tuning.dropout,
@@ -104,20 +105,21 @@ void register_tune(CLI::App& app) {
   cmd->add_option(
       "--checkpoint", t.checkpoint_path,
       "Checkpoint file: written every --checkpoint-every steps, resumed from if present");
-  cmd->add_option("--checkpoint-every", t.checkpoint_every, "Steps between checkpoints (0 = only at the end)")
+  cmd->add_option("--checkpoint-every", t.checkpoint_every,
+                  "Steps between checkpoints (0 = only at the end)")
       ->capture_default_str();
   cmd->callback([mo] {
     o.method = method == "prefix-tuning" ? train::TuneMethod::PrefixTuning
                : method == "p-tuning"    ? train::TuneMethod::PTuning
                                          : train::TuneMethod::PromptTuning;
-    o.prompt_tuning.virtual_tokens = o.p_tuning.virtual_tokens =
-        o.prefix_tuning.virtual_tokens = virtual_tokens;
+    o.prompt_tuning.virtual_tokens = o.p_tuning.virtual_tokens = o.prefix_tuning.virtual_tokens =
+        virtual_tokens;
     o.prompt_tuning.init = init == "random" ? methods::PromptInit::Random
                            : init == "text" ? methods::PromptInit::Text
                                             : methods::PromptInit::SampleVocab;
     o.p_tuning.encoder = encoder == "lstm" ? peft::EncoderType::LSTM : peft::EncoderType::MLP;
     o.p_tuning.hidden_size = o.prefix_tuning.hidden_size = encoder_hidden;
-    o.train.lr = lr > 0                                     ? lr
+    o.train.lr = lr > 0                                   ? lr
                  : o.method == train::TuneMethod::PTuning ? 3e-3
                  : o.prefix_tuning.projection             ? 3e-4
                                                           : 3e-2;

@@ -5,7 +5,8 @@
 
 namespace ptune::eval {
 
-PromptFormatter::PromptFormatter(const tasks::TaskSpec& t, const Tokenizer& tok) : system_(t.system) {
+PromptFormatter::PromptFormatter(const tasks::TaskSpec& t, const Tokenizer& tok)
+    : system_(t.system) {
   if (t.format == tasks::PromptFormat::Chat) chat_.emplace(tok.spec().chat_template);
 }
 

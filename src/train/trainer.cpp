@@ -86,8 +86,11 @@ void TrainOptions::validate() const {
 
 Trainer::Trainer(std::vector<torch::Tensor> params, LossFn loss, int64_t num_examples,
                  TrainOptions opts)
-    : params_(params), loss_(std::move(loss)), num_examples_(num_examples),
-      opts_(std::move(opts)), opt_(params, opts_.adam) {
+    : params_(params),
+      loss_(std::move(loss)),
+      num_examples_(num_examples),
+      opts_(std::move(opts)),
+      opt_(params, opts_.adam) {
   opts_.validate();
   for (const torch::Tensor& p : params_)
     if (p.scalar_type() != torch::kFloat32)
@@ -110,8 +113,7 @@ int64_t Trainer::total_steps() const {
 }
 
 std::vector<int64_t> Trainer::epoch_order(uint64_t seed, int64_t epoch, int64_t num_examples,
-                                          const std::vector<int64_t>& lengths,
-                                          int64_t batch_size) {
+                                          const std::vector<int64_t>& lengths, int64_t batch_size) {
   std::vector<int64_t> order(static_cast<size_t>(num_examples));
   for (int64_t i = 0; i < num_examples; ++i) order[static_cast<size_t>(i)] = i;
   tasks::detail::Rng rng(tasks::detail::mix_seed(seed, static_cast<uint64_t>(epoch)));
@@ -140,8 +142,8 @@ std::vector<int64_t> Trainer::epoch_order(uint64_t seed, int64_t epoch, int64_t 
 
 void Trainer::set_lengths(std::vector<int64_t> lengths) {
   if (static_cast<int64_t>(lengths.size()) != num_examples_) {
-    throw std::invalid_argument("Trainer: " + std::to_string(lengths.size()) +
-                                " lengths for " + std::to_string(num_examples_) + " examples");
+    throw std::invalid_argument("Trainer: " + std::to_string(lengths.size()) + " lengths for " +
+                                std::to_string(num_examples_) + " examples");
   }
   lengths_ = std::move(lengths);
   order_epoch_ = -1;
@@ -238,12 +240,12 @@ void Trainer::print_progress(const StepLog& rec, bool last) {
   const double rate = elapsed > 0 ? static_cast<double>(rec.step - start_step_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total - rec.step) / rate : 0.0;
   char line[256];
-  int n = std::snprintf(line, sizeof line,
-                        "train %lld/%lld  ep %lld  loss %.4f  lr %.2e  |g| %.3f  %.2f step/s  "
-                        "eta %.0fs",
-                        static_cast<long long>(rec.step), static_cast<long long>(total),
-                        static_cast<long long>(rec.epoch), rec.loss, rec.lr, rec.grad_norm, rate,
-                        eta);
+  int n =
+      std::snprintf(line, sizeof line,
+                    "train %lld/%lld  ep %lld  loss %.4f  lr %.2e  |g| %.3f  %.2f step/s  "
+                    "eta %.0fs",
+                    static_cast<long long>(rec.step), static_cast<long long>(total),
+                    static_cast<long long>(rec.epoch), rec.loss, rec.lr, rec.grad_norm, rate, eta);
   if (rec.evaluated && n > 0 && n < static_cast<int>(sizeof line))
     std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  eval %.4f", rec.metric);
   std::fprintf(stderr, tty ? "\r%-100s" : "%s\n", line);
@@ -268,7 +270,8 @@ TrainResult Trainer::run() {
       stopped_ = evaluate(rec);
     append_log(rec);
     if (!opts_.checkpoint_path.empty() &&
-        (last || stopped_ || (opts_.checkpoint_every > 0 && rec.step % opts_.checkpoint_every == 0)))
+        (last || stopped_ ||
+         (opts_.checkpoint_every > 0 && rec.step % opts_.checkpoint_every == 0)))
       save_checkpoint(opts_.checkpoint_path);
     print_progress(rec, last || stopped_);
     result.train_seconds += rec.seconds;
@@ -364,7 +367,8 @@ bool Trainer::resume(const std::string& path) {
       const uint64_t log_bytes = std::stoull(meta(f, "log_bytes"));
       if (!std::filesystem::exists(opts_.metrics_path) ||
           std::filesystem::file_size(opts_.metrics_path) < log_bytes)
-        throw std::runtime_error("metrics log " + opts_.metrics_path + " is shorter than at the "
+        throw std::runtime_error("metrics log " + opts_.metrics_path +
+                                 " is shorter than at the "
                                  "checkpoint");
       std::filesystem::resize_file(opts_.metrics_path, log_bytes);
     }

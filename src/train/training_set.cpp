@@ -37,9 +37,11 @@ TrainingSet TrainingSet::build(const tasks::TaskSpec& task,
     Item item;
     item.context = tok.encode(format(prompts.render(ex, {})));
     if (set.lm_loss) {
-      item.target = tok.encode(task.scoring.label_prefix + prompts.references(ex).at(0), false, false);
+      item.target =
+          tok.encode(task.scoring.label_prefix + prompts.references(ex).at(0), false, false);
       item.target.insert(item.target.end(), end_ids.begin(), end_ids.end());
-      if (item.target.empty()) throw std::invalid_argument("tune: " + ex.location() + ": empty target");
+      if (item.target.empty())
+        throw std::invalid_argument("tune: " + ex.location() + ": empty target");
     } else {
       item.label = static_cast<int64_t>(prompts.gold_index(ex));
       if (label_tokens.empty()) {
@@ -64,7 +66,8 @@ TrainingSet TrainingSet::build(const tasks::TaskSpec& task,
 
 std::vector<int64_t> TrainingSet::lengths() const {
   std::vector<int64_t> out;
-  for (const Item& it : items) out.push_back(static_cast<int64_t>(it.context.size() + it.target.size()));
+  for (const Item& it : items)
+    out.push_back(static_cast<int64_t>(it.context.size() + it.target.size()));
   return out;
 }
 

@@ -55,9 +55,12 @@ bool lower_is_better(const std::string& metric) {
 
 const char* method_name(TuneMethod m) {
   switch (m) {
-    case TuneMethod::PromptTuning: return "prompt-tuning";
-    case TuneMethod::PTuning: return "p-tuning";
-    case TuneMethod::PrefixTuning: return "prefix-tuning";
+    case TuneMethod::PromptTuning:
+      return "prompt-tuning";
+    case TuneMethod::PTuning:
+      return "p-tuning";
+    case TuneMethod::PrefixTuning:
+      return "prefix-tuning";
   }
   return "?";
 }

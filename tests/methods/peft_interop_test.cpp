@@ -187,7 +187,8 @@ namespace {
 
 // The other direction: artifacts `ptune tune` trained (scripts/reference/make_ptune_interop.py),
 // loaded by PEFT, gave these logits; ptune loading the same artifact must agree within 2e-3.
-class PtuneToPeftTest : public PeftInteropTest, public ::testing::WithParamInterface<const char*> {};
+class PtuneToPeftTest : public PeftInteropTest,
+                        public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(PtuneToPeftTest, PeftLogitsOfPtuneTrainedArtifact) {
   torch::InferenceMode guard;
@@ -196,8 +197,9 @@ TEST_P(PtuneToPeftTest, PeftLogitsOfPtuneTrainedArtifact) {
   EXPECT_EQ(adapter.n_virtual(), 8);
   auto g = nlohmann::json::parse(test::read_file(dir + "/logits.json"));
   const double worst = max_diff_through(adapter, g);
-  std::printf("[ peft ] ptune-trained %s (%s) loaded by PEFT: max |logit diff| %.3g over %zu inputs\n",
-              GetParam(), adapter.method().c_str(), worst, g.at("inputs").size());
+  std::printf(
+      "[ peft ] ptune-trained %s (%s) loaded by PEFT: max |logit diff| %.3g over %zu inputs\n",
+      GetParam(), adapter.method().c_str(), worst, g.at("inputs").size());
   EXPECT_LT(worst, kTol);
 }
 

@@ -64,7 +64,7 @@ class PrefixEncoder : public TrainablePrompt {
  private:
   PrefixTuningConfig config_;
   int64_t hidden_ = 0;
-  torch::Tensor prefix_;  // without projection
+  torch::Tensor prefix_;                       // without projection
   std::shared_ptr<torch::nn::Module> module_;  // with projection: embedding + transform
   torch::nn::Embedding embedding_{nullptr};
   torch::nn::Sequential transform_{nullptr};

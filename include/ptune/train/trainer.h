@@ -45,19 +45,20 @@ struct TrainOptions {
   int64_t warmup_steps = 0;  // linear warmup from 0
   Schedule schedule = Schedule::Linear;  // decay to 0 at the last step after warmup
   AdamWOptions adam;
-  double max_grad_norm = 1.0;  // global-norm clipping; 0 = off
-  int64_t eval_every = 0;      // steps between evaluations (0 = none); the last step is evaluated
+  double max_grad_norm = 1.0;    // global-norm clipping; 0 = off
+  int64_t eval_every = 0;        // steps between evaluations (0 = none); the last step is evaluated
   bool higher_is_better = true;  // direction of the evaluation metric
-  int patience = 0;            // stop after this many evaluations without improvement (0 = never)
-  bool keep_best = true;       // end with the parameters of the best evaluation
+  int patience = 0;              // stop after this many evaluations without improvement (0 = never)
+  bool keep_best = true;         // end with the parameters of the best evaluation
   uint64_t seed = 42;
   bool deterministic = false;  // also ask torch for deterministic kernels
   // JSONL log, one line per step ("" = none): {"step","epoch","loss","lr","grad_norm"[,"eval"]}.
   // A run that did not resume starts it afresh; a resumed one cuts it back to the checkpoint.
   std::string metrics_path;
   std::string checkpoint_path;  // "" = no checkpoints
-  int64_t checkpoint_every = 0;  // steps between checkpoints (and one at the end) when a path is set
-  bool progress = true;          // progress line on stderr
+  int64_t checkpoint_every =
+      0;                 // steps between checkpoints (and one at the end) when a path is set
+  bool progress = true;  // progress line on stderr
 
   // Throws std::invalid_argument naming the first bad field.
   void validate() const;
@@ -102,8 +103,7 @@ struct TrainResult {
 class Trainer {
  public:
   // `params`: leaf float32 tensors that require grad, updated in place.
-  Trainer(std::vector<torch::Tensor> params, LossFn loss, int64_t num_examples,
-          TrainOptions opts);
+  Trainer(std::vector<torch::Tensor> params, LossFn loss, int64_t num_examples, TrainOptions opts);
 
   void set_eval(EvalFn eval) { eval_ = std::move(eval); }
   // Called after each step, after its checkpoint is written (logging, tests).

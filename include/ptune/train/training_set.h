@@ -20,7 +20,7 @@ struct TrainingSet {
     std::vector<int32_t> target;   // generation / qa: the tokens to learn after the context
   };
   std::vector<Item> items;
-  bool lm_loss = false;       // generation / qa
+  bool lm_loss = false;        // generation / qa
   torch::Tensor label_tokens;  // classification: each label's first token [n_labels] int64
 
   // Renders, formats and tokenizes every example. Throws std::invalid_argument for a task type

@@ -52,13 +52,13 @@ struct TuneOptions {
 
 struct TuneResult {
   TrainResult train;
-  std::string metric;        // the dev metric's name
-  double dev_before = 0;     // with the initial prompt
-  double dev_after = 0;      // with the prompt that was saved
+  std::string metric;     // the dev metric's name
+  double dev_before = 0;  // with the initial prompt
+  double dev_after = 0;   // with the prompt that was saved
   int64_t trainable_parameters = 0;
-  double seconds = 0;        // the whole call
-  int64_t peak_rss_mb = 0;   // of the process, at the end
-  nlohmann::json record;     // what ptune_train.json holds
+  double seconds = 0;       // the whole call
+  int64_t peak_rss_mb = 0;  // of the process, at the end
+  nlohmann::json record;    // what ptune_train.json holds
 };
 
 // Throws std::invalid_argument for a multiple-choice task, a template with soft slots, labels

@@ -12,18 +12,18 @@ PromptEncoder::PromptEncoder(const PTuningConfig& c, const LlamaModel& model, ui
   if (c.virtual_tokens < 1) throw std::invalid_argument("p-tuning: virtual_tokens must be >= 1");
   if (c.hidden_size < 0) throw std::invalid_argument("p-tuning: encoder hidden size must be >= 0");
   if (c.lstm_layers < 1) throw std::invalid_argument("p-tuning: LSTM layers must be >= 1");
-  if (c.dropout < 0 || c.dropout >= 1) throw std::invalid_argument("p-tuning: dropout must be in [0, 1)");
+  if (c.dropout < 0 || c.dropout >= 1)
+    throw std::invalid_argument("p-tuning: dropout must be in [0, 1)");
   const int64_t C = model.config().n_embd, H = hidden_;
   torch::manual_seed(static_cast<int64_t>(seed));
   module_ = std::make_shared<nn::Module>();
   embedding_ = module_->register_module("embedding", nn::Embedding(c.virtual_tokens, C));
   if (c.encoder == peft::EncoderType::LSTM) {
-    lstm_ = module_->register_module(
-        "lstm", nn::LSTM(nn::LSTMOptions(C, H)
-                             .num_layers(c.lstm_layers)
-                             .dropout(c.dropout)
-                             .bidirectional(true)
-                             .batch_first(true)));
+    lstm_ = module_->register_module("lstm", nn::LSTM(nn::LSTMOptions(C, H)
+                                                          .num_layers(c.lstm_layers)
+                                                          .dropout(c.dropout)
+                                                          .bidirectional(true)
+                                                          .batch_first(true)));
     mlp_ = nn::Sequential(nn::Linear(2 * H, 2 * H), nn::ReLU(), nn::Linear(2 * H, C));
   } else {
     mlp_ = nn::Sequential(nn::Linear(C, H), nn::ReLU(), nn::Linear(H, H), nn::ReLU(),
@@ -33,7 +33,9 @@ PromptEncoder::PromptEncoder(const PTuningConfig& c, const LlamaModel& model, ui
   module_->to(model.device());
 }
 
-std::vector<torch::Tensor> PromptEncoder::parameters() const { return module_->parameters(); }
+std::vector<torch::Tensor> PromptEncoder::parameters() const {
+  return module_->parameters();
+}
 
 torch::Tensor PromptEncoder::output(bool training) const {
   module_->train(training);

@@ -36,7 +36,8 @@ PrefixEncoder::PrefixEncoder(const PrefixTuningConfig& c, const LlamaModel& mode
   torch::manual_seed(static_cast<int64_t>(seed));
   const torch::Tensor rows = torch::randint(0, m.n_vocab, {N}, torch::kInt64);
   const torch::Tensor& table = model.token_embedding();
-  const torch::Tensor real = prefix_from_embeddings(model, table.index_select(0, rows.to(table.device())));
+  const torch::Tensor real =
+      prefix_from_embeddings(model, table.index_select(0, rows.to(table.device())));
   if (!c.projection) {
     prefix_ = real.requires_grad_(true);
     return;

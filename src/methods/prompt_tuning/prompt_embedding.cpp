@@ -17,11 +17,14 @@ PromptEmbedding::PromptEmbedding(const PromptTuningConfig& c, const LlamaModel& 
       embeddings_ = torch::randn({N, model.config().n_embd}) * table.std().cpu();
       break;
     case PromptInit::SampleVocab:
-      embeddings_ = table.index_select(0, torch::randint(0, V, {N}, torch::kInt64).to(table.device())).clone();
+      embeddings_ =
+          table.index_select(0, torch::randint(0, V, {N}, torch::kInt64).to(table.device()))
+              .clone();
       break;
     case PromptInit::Text: {
       std::vector<int32_t> ids = tok.encode(c.init_text, false, false);
-      if (ids.empty()) throw std::invalid_argument("prompt tuning: the init text encodes to no tokens");
+      if (ids.empty())
+        throw std::invalid_argument("prompt tuning: the init text encodes to no tokens");
       std::vector<int64_t> rows;
       for (int64_t i = 0; i < N; ++i) rows.push_back(ids[i % ids.size()]);
       embeddings_ = table.index_select(0, torch::tensor(rows).to(table.device())).clone();
@@ -36,9 +39,10 @@ void PromptEmbedding::save(const std::string& dir, const LlamaConfig& model,
   peft::PromptLearningConfig c =
       artifact_config(peft::PeftType::PROMPT_TUNING, config_.virtual_tokens, base_model);
   // PEFT ignores the init when it loads for inference; it records how the prompt began.
-  c.prompt_tuning_init = config_.init == PromptInit::Random        ? peft::PromptTuningInit::RANDOM
-                         : config_.init == PromptInit::SampleVocab ? peft::PromptTuningInit::SAMPLE_VOCAB
-                                                                   : peft::PromptTuningInit::TEXT;
+  c.prompt_tuning_init = config_.init == PromptInit::Random ? peft::PromptTuningInit::RANDOM
+                         : config_.init == PromptInit::SampleVocab
+                             ? peft::PromptTuningInit::SAMPLE_VOCAB
+                             : peft::PromptTuningInit::TEXT;
   if (config_.init == PromptInit::Text) {
     c.prompt_tuning_init_text = config_.init_text;
     c.tokenizer_name_or_path = base_model;

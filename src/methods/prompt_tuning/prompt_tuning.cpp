@@ -15,8 +15,9 @@ PromptTuning PromptTuning::load(const std::string& dir, const LlamaConfig& model
 
 void PromptTuning::save(const std::string& dir, const LlamaConfig& model,
                         const std::string& base_model) const {
-  write_prompt_embeddings(
-      dir, artifact_config(peft::PeftType::PROMPT_TUNING, n_virtual(), base_model), embeddings_, model);
+  write_prompt_embeddings(dir,
+                          artifact_config(peft::PeftType::PROMPT_TUNING, n_virtual(), base_model),
+                          embeddings_, model);
 }
 
 PromptTuning::Inputs PromptTuning::prepend(const LlamaModel& model, const torch::Tensor& ids,

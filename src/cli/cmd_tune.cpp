@@ -23,7 +23,7 @@ void register_tune(CLI::App& app) {
   static std::string schedule = "linear", encoder = "mlp";
   static int64_t virtual_tokens = 20, encoder_hidden = 0;
   static double lr = 0.0;
-  static bool no_grouping = false;
+  static bool no_grouping = false, no_sharing = false;
   static std::string progress = "on";
   static train::TuneOptions o;
   ModelOptions* mo = &model_opts;
@@ -101,6 +101,9 @@ void register_tune(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-length-grouping", no_grouping,
                 "Batches in plain shuffled order (default: grouped by length, less padding)");
+  cmd->add_flag("--no-shared-prefix", no_sharing,
+                "Run every row's tokens in full (default: the tokens all rows of a batch start "
+                "with run once per batch; same result, less work)");
   cmd->add_option("--metrics", t.metrics_path, "JSONL log, one line per step");
   cmd->add_option(
       "--checkpoint", t.checkpoint_path,
@@ -124,6 +127,7 @@ void register_tune(CLI::App& app) {
                  : o.prefix_tuning.projection             ? 3e-4
                                                           : 3e-2;
     o.group_by_length = !no_grouping;
+    o.share_prefix = !no_sharing;
     o.train.progress = progress == "on";
     o.train.schedule = train::schedule_from_name(schedule);
     const tasks::TaskSpec task = tasks::load_task(task_path);

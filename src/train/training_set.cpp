@@ -71,11 +71,27 @@ std::vector<int64_t> TrainingSet::lengths() const {
   return out;
 }
 
-BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices) {
+BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices,
+                    bool share_prefix) {
   const int64_t B = static_cast<int64_t>(indices.size());
-  auto row = [&](int64_t r) {  // the row's input tokens
+  // S: the longest common prefix of the rows' contexts, short of each row's last context token
+  // (the classification logit, and the position predicting the first target token).
+  int64_t S = 0;
+  if (share_prefix && B > 1) {
+    const std::vector<int32_t>& first = set.items[indices[0]].context;
+    S = static_cast<int64_t>(first.size()) - 1;
+    for (int64_t r = 1; r < B; ++r) {
+      const std::vector<int32_t>& c = set.items[indices[r]].context;
+      S = std::min<int64_t>(S, static_cast<int64_t>(c.size()) - 1);
+      int64_t k = 0;
+      while (k < S && c[k] == first[k]) ++k;
+      S = k;
+    }
+    S = std::max<int64_t>(S, 0);
+  }
+  auto row = [&](int64_t r) {  // the row's input tokens after the shared ones
     const TrainingSet::Item& it = set.items[indices[r]];
-    std::vector<int64_t> ids(it.context.begin(), it.context.end());
+    std::vector<int64_t> ids(it.context.begin() + S, it.context.end());
     if (!it.target.empty()) ids.insert(ids.end(), it.target.begin(), it.target.end() - 1);
     return ids;
   };
@@ -85,6 +101,11 @@ BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices)
     K = std::max<int64_t>(K, static_cast<int64_t>(set.items[indices[r]].target.size()));
   }
   BatchInputs b;
+  b.shared = torch::empty({1, S}, torch::kInt64);
+  if (S > 0) {
+    const std::vector<int32_t>& first = set.items[indices[0]].context;
+    for (int64_t k = 0; k < S; ++k) b.shared[0][k] = first[k];
+  }
   b.ids = torch::zeros({B, T}, torch::kInt64);
   b.mask = torch::zeros({B, T}, torch::kInt64);
   if (set.lm_loss) {
@@ -104,7 +125,7 @@ BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices)
       b.labels[r] = it.label;
       continue;
     }
-    const int64_t first = static_cast<int64_t>(it.context.size()) - 1;  // predicts target[0]
+    const int64_t first = static_cast<int64_t>(it.context.size()) - 1 - S;  // predicts target[0]
     for (size_t k = 0; k < it.target.size(); ++k) {
       b.positions[r][static_cast<int64_t>(k)] = first + static_cast<int64_t>(k);
       b.targets[r][static_cast<int64_t>(k)] = it.target[k];

@@ -79,26 +79,34 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
   const bool prefix = prompt->form() == methods::TrainablePrompt::Form::Prefix;
   for (const torch::Tensor& p : prompt->parameters()) res.trainable_parameters += p.numel();
 
+  // Causal attention lets nothing in a row change the prompt's keys/values, nor those of the
+  // tokens all rows start with, so a batch runs them once (batch 1, with gradients) and every row
+  // attends to them as `past`: exact, and it saves (B - 1) x (prompt + shared tokens) of the
+  // forward and backward work that recomputing them per row (as PEFT does) costs.
   auto loss = [&](const Batch& b) {
-    const BatchInputs in = collate(set, b.indices);
-    const int64_t B = in.ids.size(0), T = in.ids.size(1);
+    const BatchInputs in = collate(set, b.indices, o.share_prefix);
+    const int64_t B = in.ids.size(0), S = in.shared.size(1);
     const torch::Tensor out = prompt->output(/*training=*/true);
-    ForwardArgs a;
-    PastKV past;
-    int64_t shift = 0;  // where the input tokens start in the model's sequence
+    ForwardArgs head;  // the prompt and the shared tokens, for one row
+    head.return_present = true;
+    head.logits_at = LogitsAt::None;
+    PastKV prompt_kv;
     if (prefix) {
-      methods::PrefixTuning pre(out, model.config());
-      past = pre.past(B);
-      a.input_ids = in.ids;
-      a.past = &past;
-      a.attention_mask = pre.extend_mask(in.mask, B, T);
+      prompt_kv = methods::PrefixTuning(out, model.config()).past(1);
+      head.past = &prompt_kv;
+      head.input_ids = in.shared;
     } else {
-      methods::PromptTuning pt(out);
-      auto embedded = pt.prepend(model, in.ids, in.mask);  // right padding: soft prompt first
-      a.input_embeds = embedded.embeds;
-      a.attention_mask = embedded.mask;
-      shift = pt.n_virtual();
+      head.input_embeds = torch::cat({out, model.embed(in.shared)[0]}).unsqueeze(0);
     }
+    PastKV shared = prefix && S == 0 ? prompt_kv : model.forward(head).present;
+    for (auto* kv : {&shared.keys, &shared.values}) {
+      for (torch::Tensor& t : *kv) t = t.expand({B, -1, -1, -1});
+    }
+    const int64_t P = shared.keys.front().size(2);
+    ForwardArgs a;
+    a.input_ids = in.ids;
+    a.past = &shared;
+    a.attention_mask = torch::cat({torch::ones({B, P}, torch::kInt64), in.mask}, 1);
     if (!set.lm_loss) {
       a.logits_at = LogitsAt::Last;
       a.vocab_subset = set.label_tokens;
@@ -106,7 +114,7 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
                                                   in.labels.to(model.device()));
     }
     a.logits_at = LogitsAt::Positions;
-    a.logit_positions = in.positions + shift;
+    a.logit_positions = in.positions;
     const torch::Tensor logits = model.forward(a).logits;  // [B, K, V]
     return torch::nn::functional::cross_entropy(
         logits.reshape({-1, logits.size(-1)}), in.targets.reshape({-1}).to(model.device()),

@@ -178,6 +178,28 @@ TEST_F(TuneTest, PrefixInitMatchesTheSoftPromptOfTheSameTokens) {
   EXPECT_EQ(prefix.trainable_parameters, 8 * c.n_layer * 2 * c.n_head_kv * c.head_dim);
 }
 
+// Running the shared leading tokens once per batch is an optimisation, not an approximation: the
+// first-step loss (and so the gradient's starting point) is the same with and without it, for a
+// verbalizer and an LM loss, soft prompt and prefix.
+TEST_F(TuneTest, SharedPrefixGivesTheSameLoss) {
+  for (const char* example : {"sentiment", "short-qa"}) {
+    tasks::TaskSpec task;
+    tasks::TaskData data;
+    const int64_t n = std::string(example) == "short-qa" ? 4 : 8;  // qa passages are long
+    load(example, n, 0, &task, &data);
+    for (TuneMethod m : {TuneMethod::PromptTuning, TuneMethod::PrefixTuning}) {
+      SCOPED_TRACE(std::string(example) + " " + method_name(m));
+      TuneOptions o = options(m, n, 1, 3e-2);
+      const double shared = tune_prompt(task, data, *model_, *tok_, o).train.log.at(0).loss;
+      o.share_prefix = false;
+      const double full = tune_prompt(task, data, *model_, *tok_, o).train.log.at(0).loss;
+      EXPECT_NEAR(shared, full, 1e-4 * (1 + full));
+      std::printf("[ tune ] %s %s first loss: shared prefix %.6f, full rows %.6f\n", example,
+                  method_name(m), shared, full);
+    }
+  }
+}
+
 TEST_F(TuneTest, QaTrainsWithTheLanguageModelLoss) {
   tasks::TaskSpec task;
   tasks::TaskData data;

@@ -34,6 +34,10 @@ struct TrainingSet {
 
 // One right-padded batch.
 struct BatchInputs {
+  // [1, S] int64: the first S tokens every row shares (the template's instruction, the chat
+  // template's system turn), removed from `ids`, so a batch runs them once. S = 0 unless
+  // collate() was asked to share; it leaves every row at least its last context token.
+  torch::Tensor shared;
   torch::Tensor ids;        // [B, T] int64
   torch::Tensor mask;       // [B, T] int64
   torch::Tensor labels;     // classification: [B] label indices
@@ -41,7 +45,9 @@ struct BatchInputs {
   torch::Tensor targets;    // LM: [B, K] target ids, -100 where a row has fewer than K
 };
 
-// The inputs are context + target minus its last token: position p predicts token p + 1.
-BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices);
+// The inputs are context + target minus its last token: position p predicts token p + 1
+// (positions count from the first token after `shared`).
+BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices,
+                    bool share_prefix = false);
 
 }  // namespace ptune::train

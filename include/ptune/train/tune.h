@@ -4,8 +4,9 @@
 //   examples   the train split rendered by the task's template (chat tasks in the model's chat
 //              template, as `ptune eval` renders them), tokenized once
 //   batches    right-padded, grouped by length (Trainer::set_lengths) so little is padding
-//   prompt     prepended to each sequence: soft-prompt methods before the first real token,
-//              prefix tuning as past keys/values; the model stays frozen (no weight gradients)
+//   prompt     run once per batch, with the tokens all rows start with (batch 1), and given to
+//              every row as past keys/values: soft-prompt methods as embeddings before the first
+//              token, prefix tuning as keys/values; the model stays frozen (no weight gradients)
 //   loss       classification: verbalizer cross-entropy at the last prompt position over the
 //              labels' first tokens only (logits restricted with vocab_subset)
 //              generation / qa: LM cross-entropy on the first reference (plus the end of turn
@@ -42,6 +43,8 @@ struct TuneOptions {
   std::string template_name = "default";
   TrainOptions train;
   bool group_by_length = true;  // length-grouped batches
+  // Run the tokens every row of a batch starts with once per batch (the prompt itself always is).
+  bool share_prefix = true;
   // Dev metric: "" = accuracy for classification, else the task's first metric. nll and
   // perplexity count as lower-is-better.
   std::string eval_metric;

@@ -107,7 +107,10 @@ ChildResult run_child(const std::vector<std::string>& args, const std::string& d
   posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::string cmdline;
-  for (const std::string& a : args) cmdline += (cmdline.empty() ? "" : " ") + shell_quote(a);
+  for (const std::string& a : args) {
+    if (!cmdline.empty()) cmdline += ' ';
+    cmdline += shell_quote(a);
+  }
   std::fprintf(stderr, "tune_bench: running %s\n", cmdline.c_str());
   ChildResult r;
   const double t0 = now_s();

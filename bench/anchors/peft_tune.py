@@ -65,7 +65,8 @@ def load_task(task_path, dev_limit):
     labels = task["labels"]  # {label: [verbalizer words]}; ptune scores a label by its first word
     names = list(labels.keys())
     prefix = task.get("scoring", {}).get("label_prefix", " ")
-    words = [prefix + labels[n][0] for n in names]
+    # A label maps to one verbalizer word or a list of them (the first is scored).
+    words = [prefix + (labels[n] if isinstance(labels[n], str) else labels[n][0]) for n in names]
     template = task["template"]
 
     def render(rec):

@@ -89,16 +89,14 @@ BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices,
     }
     S = std::max<int64_t>(S, 0);
   }
-  auto row = [&](int64_t r) {  // the row's input tokens after the shared ones
-    const TrainingSet::Item& it = set.items[indices[r]];
-    std::vector<int64_t> ids(it.context.begin() + S, it.context.end());
-    if (!it.target.empty()) ids.insert(ids.end(), it.target.begin(), it.target.end() - 1);
-    return ids;
-  };
+  std::vector<std::vector<int64_t>> rows(B);  // each row's input tokens after the shared ones
   int64_t T = 0, K = 0;
   for (int64_t r = 0; r < B; ++r) {
-    T = std::max<int64_t>(T, static_cast<int64_t>(row(r).size()));
-    K = std::max<int64_t>(K, static_cast<int64_t>(set.items[indices[r]].target.size()));
+    const TrainingSet::Item& it = set.items[indices[r]];
+    rows[r].assign(it.context.begin() + S, it.context.end());
+    if (!it.target.empty()) rows[r].insert(rows[r].end(), it.target.begin(), it.target.end() - 1);
+    T = std::max<int64_t>(T, static_cast<int64_t>(rows[r].size()));
+    K = std::max<int64_t>(K, static_cast<int64_t>(it.target.size()));
   }
   BatchInputs b;
   b.shared = torch::empty({1, S}, torch::kInt64);
@@ -118,9 +116,8 @@ BatchInputs collate(const TrainingSet& set, const std::vector<int64_t>& indices,
   auto* mask = b.mask.data_ptr<int64_t>();
   for (int64_t r = 0; r < B; ++r) {
     const TrainingSet::Item& it = set.items[indices[r]];
-    const std::vector<int64_t> x = row(r);
-    std::copy(x.begin(), x.end(), ids + r * T);
-    std::fill(mask + r * T, mask + r * T + static_cast<int64_t>(x.size()), 1);
+    std::copy(rows[r].begin(), rows[r].end(), ids + r * T);
+    std::fill(mask + r * T, mask + r * T + static_cast<int64_t>(rows[r].size()), 1);
     if (!set.lm_loss) {
       b.labels[r] = it.label;
       continue;

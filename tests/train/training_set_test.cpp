@@ -61,6 +61,38 @@ TEST(Collate, ClassificationRightPadsAndKeepsLabels) {
   EXPECT_EQ(row_of(one.mask, 0), (Ids{1, 1, 1}));
 }
 
+TEST(Collate, SharedPrefixLeavesEachRowItsLastContextToken) {
+  TrainingSet set;
+  set.items = {item({1, 2, 3, 9}, {}, 0), item({1, 2, 3, 4, 5}, {}, 1), item({1, 2, 7}, {}, 0)};
+  // Common prefix {1, 2}: the third row's context differs at its third token.
+  BatchInputs b = collate(set, {0, 1, 2}, /*share_prefix=*/true);
+  EXPECT_EQ(row_of(b.shared, 0), (Ids{1, 2}));
+  EXPECT_EQ(row_of(b.ids, 0), (Ids{3, 9, 0}));
+  EXPECT_EQ(row_of(b.ids, 1), (Ids{3, 4, 5}));
+  EXPECT_EQ(row_of(b.ids, 2), (Ids{7, 0, 0}));
+  EXPECT_EQ(row_of(b.mask, 2), (Ids{1, 0, 0}));
+  // Identical contexts still keep their last token (the logit position) in the rows.
+  b = collate(set, {0, 0}, true);
+  EXPECT_EQ(row_of(b.shared, 0), (Ids{1, 2, 3}));
+  EXPECT_EQ(row_of(b.ids, 1), (Ids{9}));
+  // Not asked, or one row: nothing is shared.
+  EXPECT_EQ(collate(set, {0, 1, 2}).shared.size(1), 0);
+  EXPECT_EQ(collate(set, {1}, true).shared.size(1), 0);
+
+  // LM positions count from the first token after the shared ones.
+  TrainingSet lm;
+  lm.lm_loss = true;
+  lm.items = {item({1, 2, 3}, {10, 11}), item({1, 2, 4, 5}, {12})};
+  b = collate(lm, {0, 1}, true);
+  EXPECT_EQ(row_of(b.shared, 0), (Ids{1, 2}));
+  EXPECT_EQ(row_of(b.ids, 0), (Ids{3, 10}));
+  EXPECT_EQ(row_of(b.ids, 1), (Ids{4, 5}));
+  EXPECT_EQ(row_of(b.positions, 0), (Ids{0, 1}));
+  EXPECT_EQ(row_of(b.targets, 0), (Ids{10, 11}));
+  EXPECT_EQ(row_of(b.positions, 1)[0], 1);
+  EXPECT_EQ(row_of(b.targets, 1), (Ids{12, -100}));
+}
+
 TEST(Collate, LanguageModelInputsPositionsAndTargets) {
   TrainingSet set;
   set.lm_loss = true;

@@ -21,14 +21,9 @@ void require_positive(int64_t v, const std::string& what) {
 
 }  // namespace
 
-LlamaConfig LlamaConfig::from_gguf(const gguf::GgufFile& f) {
-  LlamaConfig c;
+ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
+  ModelConfig c;
   c.arch = f.get_string("general.architecture");
-  // Architectures whose GGUF tensors and math are the llama layout.
-  if (c.arch != "llama") {
-    throw GgufError("model config: architecture '" + c.arch +
-                    "' is not supported (supported: llama)");
-  }
   c.name = f.get_string("general.name", "");
   const std::string& a = c.arch;
   c.n_embd = f.get_int(key(a, "embedding_length"));

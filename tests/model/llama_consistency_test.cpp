@@ -6,39 +6,26 @@
 #include <filesystem>
 
 #include "ptune/io/gguf.h"
-#include "ptune/model/llama.h"
-#include "test_util.h"
+#include "ptune/model/model.h"
+#include "test_model.h"
 
 namespace ptune {
 namespace {
 
-class TinyModelTest : public ::testing::Test {
+class TinyModelTest : public test::TinyModelTest {
  protected:
-  static void SetUpTestSuite() {
-    test::TinyLlama spec;
-    path_ = test::write_tiny_llama(spec);
-    model_ = new LlamaModel(LlamaModel::load(path_));
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    std::filesystem::remove(path_);
-  }
   static torch::Tensor ids(std::vector<int64_t> v) { return torch::tensor(v).unsqueeze(0); }
   static torch::Tensor full_logits(const torch::Tensor& input_ids) {
     ForwardArgs a;
     a.input_ids = input_ids;
-    return model_->forward(a).logits;
+    return model().forward(a).logits;
   }
-  static std::string path_;
-  static LlamaModel* model_;
 };
-std::string TinyModelTest::path_;
-LlamaModel* TinyModelTest::model_ = nullptr;
 
 constexpr double kTol = 1e-5;
 
 TEST_F(TinyModelTest, ConfigComesFromMetadata) {
-  const LlamaConfig& c = model_->config();
+  const ModelConfig& c = model().config();
   EXPECT_EQ(c.n_vocab, 64);
   EXPECT_EQ(c.n_embd, 32);
   EXPECT_EQ(c.n_layer, 2);
@@ -75,13 +62,13 @@ TEST_F(TinyModelTest, RightAndLeftPaddingMatchUnpaddedRows) {
     ForwardArgs a;
     a.input_ids = torch::stack({torch::tensor(r0), torch::tensor(p1)});
     a.attention_mask = torch::stack({torch::ones({6}, torch::kInt64), torch::tensor(m1)});
-    auto out = model_->forward(a).logits;
+    auto out = model().forward(a).logits;
     EXPECT_LT((out[0] - ref0).abs().max().item<double>(), kTol);
     auto real1 = out[1].narrow(0, left ? 3 : 0, 3);
     EXPECT_LT((real1 - ref1).abs().max().item<double>(), kTol);
     // LogitsAt::Last picks the last real token of each row under either padding.
     a.logits_at = LogitsAt::Last;
-    auto last = model_->forward(a).logits;
+    auto last = model().forward(a).logits;
     EXPECT_LT((last[0] - ref0[5]).abs().max().item<double>(), kTol);
     EXPECT_LT((last[1] - ref1[2]).abs().max().item<double>(), kTol);
   }
@@ -93,7 +80,7 @@ TEST_F(TinyModelTest, KvCacheDecodingMatchesFullForward) {
   ForwardArgs first;
   first.input_ids = ids({seq.begin(), seq.begin() + 3});
   first.return_present = true;
-  auto r = model_->forward(first);
+  auto r = model().forward(first);
   EXPECT_LT((r.logits[0] - ref.narrow(0, 0, 3)).abs().max().item<double>(), kTol);
   PastKV cache = r.present;
   ASSERT_EQ(cache.length(), 3);
@@ -103,7 +90,7 @@ TEST_F(TinyModelTest, KvCacheDecodingMatchesFullForward) {
     step.past = &cache;
     step.return_present = true;
     step.logits_at = LogitsAt::Last;
-    auto s = model_->forward(step);
+    auto s = model().forward(step);
     EXPECT_LT((s.logits[0] - ref[t]).abs().max().item<double>(), kTol) << "step " << t;
     cache = s.present;
   }
@@ -114,8 +101,8 @@ TEST_F(TinyModelTest, KvCacheDecodingMatchesFullForward) {
 TEST_F(TinyModelTest, EmbeddingsInputEqualsIds) {
   auto x = ids({4, 8, 15, 16, 23, 42});
   ForwardArgs a;
-  a.input_embeds = model_->embed(x);
-  EXPECT_LT((model_->forward(a).logits - full_logits(x)).abs().max().item<double>(), kTol);
+  a.input_embeds = model().embed(x);
+  EXPECT_LT((model().forward(a).logits - full_logits(x)).abs().max().item<double>(), kTol);
 }
 
 TEST_F(TinyModelTest, SelectedPositionsAndVocabularySubset) {
@@ -126,13 +113,13 @@ TEST_F(TinyModelTest, SelectedPositionsAndVocabularySubset) {
   a.logits_at = LogitsAt::Positions;
   a.logit_positions = torch::tensor({1, 4}).unsqueeze(0);
   a.vocab_subset = torch::tensor({7, 3, 60});
-  auto sel = model_->forward(a).logits[0];  // [2, 3]
+  auto sel = model().forward(a).logits[0];  // [2, 3]
   ASSERT_EQ(sel.sizes(), (std::vector<int64_t>{2, 3}));
   auto expect =
       all.index_select(0, torch::tensor({1, 4})).index_select(1, torch::tensor({7, 3, 60}));
   EXPECT_LT((sel - expect).abs().max().item<double>(), kTol);
   a.logits_at = LogitsAt::None;
-  EXPECT_FALSE(model_->forward(a).logits.defined());
+  EXPECT_FALSE(model().forward(a).logits.defined());
 }
 
 TEST_F(TinyModelTest, PastKeysValuesActAsAPrefix) {
@@ -141,19 +128,19 @@ TEST_F(TinyModelTest, PastKeysValuesActAsAPrefix) {
   ForwardArgs p;
   p.input_ids = ids(prefix);
   p.return_present = true;
-  PastKV past = model_->forward(p).present;
+  PastKV past = model().forward(p).present;
   ForwardArgs r;
   r.input_ids = ids(rest);
   r.past = &past;
-  auto with_past = model_->forward(r).logits[0];
+  auto with_past = model().forward(r).logits[0];
   auto joint = full_logits(ids({10, 20, 30, 40, 50}))[0].narrow(0, 3, 2);
   EXPECT_LT((with_past - joint).abs().max().item<double>(), kTol);
 }
 
 TEST_F(TinyModelTest, GradientsReachInputsAndPastButNoWeights) {
-  auto embeds = model_->embed(ids({1, 2, 3})).detach().requires_grad_(true);
+  auto embeds = model().embed(ids({1, 2, 3})).detach().requires_grad_(true);
   PastKV past;
-  for (int64_t l = 0; l < model_->config().n_layer; ++l) {
+  for (int64_t l = 0; l < model().config().n_layer; ++l) {
     past.keys.push_back(torch::randn({1, 2, 4, 8}).requires_grad_(true));
     past.values.push_back(torch::randn({1, 2, 4, 8}).requires_grad_(true));
   }
@@ -161,14 +148,14 @@ TEST_F(TinyModelTest, GradientsReachInputsAndPastButNoWeights) {
   a.input_embeds = embeds;
   a.past = &past;
   a.logits_at = LogitsAt::Last;
-  auto loss = torch::log_softmax(model_->forward(a).logits, -1)[0][7].neg();
+  auto loss = torch::log_softmax(model().forward(a).logits, -1)[0][7].neg();
   loss.backward();
   ASSERT_TRUE(embeds.grad().defined());
   EXPECT_GT(embeds.grad().abs().sum().item<double>(), 0.0);
   for (auto& k : past.keys) EXPECT_GT(k.grad().abs().sum().item<double>(), 0.0);
   for (auto& v : past.values) EXPECT_GT(v.grad().abs().sum().item<double>(), 0.0);
-  EXPECT_FALSE(model_->token_embedding().requires_grad());
-  EXPECT_FALSE(model_->token_embedding().grad().defined());
+  EXPECT_FALSE(model().token_embedding().requires_grad());
+  EXPECT_FALSE(model().token_embedding().grad().defined());
 }
 
 TEST(ModelConfigTest, MissingKeyIsNamed) {
@@ -177,7 +164,7 @@ TEST(ModelConfigTest, MissingKeyIsNamed) {
   auto bytes = w.to_bytes();
   auto f = gguf::GgufFile::parse(bytes.data(), bytes.size());
   try {
-    LlamaModel::from_gguf(f);
+    model_from_gguf(f);
     FAIL() << "expected an error";
   } catch (const gguf::GgufError& e) {
     EXPECT_NE(std::string(e.what()).find("llama.embedding_length"), std::string::npos) << e.what();
@@ -192,7 +179,7 @@ TEST(ModelConfigTest, UnsupportedArchitectureIsNamed) {
   EXPECT_THROW(
       {
         try {
-          LlamaModel::from_gguf(f);
+          model_from_gguf(f);
         } catch (const gguf::GgufError& e) {
           EXPECT_NE(std::string(e.what()).find("mamba"), std::string::npos);
           throw;
@@ -218,7 +205,7 @@ TEST(ModelConfigTest, WrongTensorShapeIsNamed) {
   auto g = gguf::GgufFile::parse(bytes.data(), bytes.size());
   std::filesystem::remove(path);
   try {
-    LlamaModel::from_gguf(g);
+    model_from_gguf(g);
     FAIL() << "expected an error";
   } catch (const gguf::GgufError& e) {
     EXPECT_NE(std::string(e.what()).find("blk.0.ffn_gate.weight"), std::string::npos) << e.what();

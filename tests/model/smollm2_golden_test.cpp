@@ -7,13 +7,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
 #include "ptune/generate/generator.h"
 #include "ptune/io/gguf.h"
-#include "ptune/model/llama.h"
+#include "ptune/model/model.h"
 #include "ptune/tokenizer/tokenizer.h"
-#include "test_util.h"
+#include "test_model.h"
 
 namespace ptune {
 namespace {
@@ -31,10 +30,10 @@ struct GoldenPrompt {
 class SmolLM2GoldenTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string path = test::default_model_path();
-    if (!std::filesystem::exists(path)) return;  // each test then skips or fails in SetUp
-    file_ = new gguf::GgufFile(gguf::GgufFile::open(path));
-    model_ = new LlamaModel(LlamaModel::from_gguf(*file_));
+    const test::RealModel* real = test::real_model();  // shared, see test_model.h
+    if (real == nullptr) return;                       // each test then skips or fails in SetUp
+    file_ = real->file.get();
+    model_ = real->model.get();
     auto j =
         nlohmann::json::parse(test::read_file(test::data_path("reference/smollm2_logits.json")));
     stride_ = j.at("vocab_stride").get<int64_t>();
@@ -43,10 +42,6 @@ class SmolLM2GoldenTest : public ::testing::Test {
                           p.at("greedy_ids").get<std::vector<int32_t>>(),
                           p.at("greedy_margins").get<std::vector<double>>()});
     }
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    delete file_;
   }
   void SetUp() override {
     std::string path;
@@ -60,13 +55,13 @@ class SmolLM2GoldenTest : public ::testing::Test {
     return test::max_golden_logit_diff(o.data_ptr<float>(), o.size(1), positions, stride_);
   }
 
-  static gguf::GgufFile* file_;
-  static LlamaModel* model_;
+  static const gguf::GgufFile* file_;
+  static const Model* model_;
   static int64_t stride_;
   static std::vector<GoldenPrompt> prompts_;
 };
-gguf::GgufFile* SmolLM2GoldenTest::file_ = nullptr;
-LlamaModel* SmolLM2GoldenTest::model_ = nullptr;
+const gguf::GgufFile* SmolLM2GoldenTest::file_ = nullptr;
+const Model* SmolLM2GoldenTest::model_ = nullptr;
 int64_t SmolLM2GoldenTest::stride_ = 0;
 std::vector<GoldenPrompt> SmolLM2GoldenTest::prompts_;
 
@@ -88,13 +83,13 @@ TEST_F(SmolLM2GoldenTest, SinglePromptLogitsMatchTransformers) {
 // token almost everywhere and stay within a loose logit tolerance.
 TEST_F(SmolLM2GoldenTest, Bfloat16MatmulsStayCloseToTransformers) {
   torch::InferenceMode guard;
-  LlamaModel bf16 = LlamaModel::from_gguf(*file_, torch::kCPU, torch::kBFloat16);
+  std::unique_ptr<Model> bf16 = model_from_gguf(*file_, torch::kCPU, torch::kBFloat16);
   double overall = 0;
   int64_t positions = 0, top1_same = 0;
   for (size_t i = 0; i < prompts_.size(); ++i) {
     ForwardArgs a;
     a.input_ids = torch::tensor(prompts_[i].ids).unsqueeze(0);
-    auto logits = bf16.forward(a).logits[0];
+    auto logits = bf16->forward(a).logits[0];
     overall = std::max(overall, max_diff(logits, prompts_[i].positions));
     auto argmax = logits.argmax(-1);
     for (size_t t = 0; t < prompts_[i].positions.size(); ++t, ++positions) {

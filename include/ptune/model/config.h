@@ -1,4 +1,5 @@
-// Hyperparameters of a llama-family model, read from GGUF metadata (`<arch>.*` keys).
+// Hyperparameters of a decoder-only model, read from GGUF metadata (`<arch>.*` keys): what every
+// architecture has. One that needs more reads its own keys in its file under src/model/arch/.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@ namespace gguf {
 class GgufFile;
 }
 
-struct LlamaConfig {
+struct ModelConfig {
   std::string arch;  // general.architecture
   std::string name;  // general.name (may be empty)
   int64_t n_vocab = 0;
@@ -26,7 +27,7 @@ struct LlamaConfig {
   bool tied_embeddings = false;
 
   // Throws gguf::GgufError (with the key named) for a missing or inconsistent value.
-  static LlamaConfig from_gguf(const gguf::GgufFile& file);
+  static ModelConfig from_gguf(const gguf::GgufFile& file);
 };
 
 }  // namespace ptune

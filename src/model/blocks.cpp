@@ -1,0 +1,81 @@
+// Transformer blocks; contract in model/blocks.h.
+#include "model/blocks.h"
+
+#include <cmath>
+
+namespace ptune::blocks {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
+  auto var = x.pow(2).mean(-1, /*keepdim=*/true);
+  return x * torch::rsqrt(var + eps) * w;
+}
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
+  if (w.scalar_type() == x.scalar_type()) return F::linear(x, w);
+  return F::linear(x.to(w.scalar_type()), w).to(x.scalar_type());
+}
+
+torch::Tensor rope_inv_freq(double theta, int64_t head_dim) {
+  auto idx = torch::arange(0, head_dim / 2, torch::kFloat64);
+  return torch::pow(theta, -2.0 * idx / head_dim).to(torch::kFloat32);
+}
+
+RopeTables rope_tables(const torch::Tensor& positions, const torch::Tensor& inv_freq) {
+  auto angles = positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // [B, T, D/2]
+  return {angles.cos().unsqueeze(1), angles.sin().unsqueeze(1)};
+}
+
+torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& rope) {
+  const int64_t half = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, half);
+  auto x2 = x.narrow(-1, half, half);
+  return torch::cat({x1 * rope.cos - x2 * rope.sin, x2 * rope.cos + x1 * rope.sin}, -1);
+}
+
+torch::Tensor attention_bias(const torch::Tensor& mask, int64_t P, int64_t T,
+                             torch::TensorOptions float_options) {
+  auto long_opts = mask.options().dtype(torch::kInt64);
+  auto q_idx = torch::arange(P, P + T, long_opts).unsqueeze(1);
+  auto k_idx = torch::arange(0, P + T, long_opts).unsqueeze(0);
+  auto allowed = (k_idx <= q_idx).unsqueeze(0) & mask.unsqueeze(1).to(torch::kBool);
+  return torch::zeros({mask.size(0), T, P + T}, float_options)
+      .masked_fill(allowed.logical_not(), -1e30f)
+      .unsqueeze(1);
+}
+
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const torch::Tensor& bias, double scale) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+  const int64_t Hkv = k.size(1), S = k.size(2), group = H / Hkv;
+  // Grouped-query attention without copying K/V: the `group` query heads that share a KV head
+  // are stacked along the time axis, [B, Hkv, group*T, D].
+  auto qg = q.reshape({B, Hkv, group * T, D});
+  auto scores = torch::matmul(qg, k.transpose(2, 3)).mul_(scale);  // [B, Hkv, group*T, S]
+  scores = scores.view({B, Hkv, group, T, S}) + bias.unsqueeze(2);
+  auto probs = torch::softmax(scores, -1).view({B, Hkv, group * T, S});
+  return torch::matmul(probs, v)  // [B, Hkv, group*T, D]
+      .view({B, H, T, D})
+      .transpose(1, 2)
+      .reshape({B, T, H * D});
+}
+
+torch::Tensor gated_mlp(const torch::Tensor& x, const torch::Tensor& w_gate_up,
+                        const torch::Tensor& w_down, Activation act) {
+  auto g = blocks::linear(x, w_gate_up);  // [B, T, 2 n_ff]
+  const int64_t n_ff = g.size(-1) / 2;
+  auto gate = g.narrow(-1, 0, n_ff);
+  auto up = g.narrow(-1, n_ff, n_ff);
+  auto a = act == Activation::SiLU ? F::silu(gate)
+                                   : F::gelu(gate, F::GELUFuncOptions().approximate("tanh"));
+  return blocks::linear(a * up, w_down);
+}
+
+torch::Tensor last_real_index(const torch::Tensor& new_mask) {
+  const int64_t T = new_mask.size(1);
+  auto ramp = torch::arange(1, T + 1, new_mask.options().dtype(torch::kInt64));
+  return (new_mask.to(torch::kInt64) * ramp).argmax(1);
+}
+
+}  // namespace ptune::blocks

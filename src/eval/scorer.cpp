@@ -42,24 +42,6 @@ torch::Tensor to_tensor(const std::vector<int32_t>& ids, size_t begin = 0) {
   return torch::tensor(v, torch::kInt64);
 }
 
-PastKV expand_past(const PastKV& past, int64_t B) {
-  PastKV out;
-  for (size_t l = 0; l < past.keys.size(); ++l) {
-    out.keys.push_back(past.keys[l].expand({B, -1, -1, -1}));
-    out.values.push_back(past.values[l].expand({B, -1, -1, -1}));
-  }
-  return out;
-}
-
-PastKV select_rows(const PastKV& past, const torch::Tensor& rows) {
-  PastKV out;
-  for (size_t l = 0; l < past.keys.size(); ++l) {
-    out.keys.push_back(past.keys[l].index_select(0, rows));
-    out.values.push_back(past.values[l].index_select(0, rows));
-  }
-  return out;
-}
-
 }  // namespace
 
 double ContinuationScore::sum() const {
@@ -120,8 +102,7 @@ std::vector<PrefixGroup> group_by_prefix(const std::vector<std::vector<int32_t>>
   return groups;
 }
 
-PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids,
-                      const PastKV* base) {
+PastKV compute_prefix(const Model& model, const std::vector<int32_t>& ids, const PastKV* base) {
   if (ids.empty()) return base ? *base : PastKV{};
   torch::InferenceMode guard;
   ForwardArgs a;
@@ -132,7 +113,7 @@ PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids,
   return model.forward(a).present;
 }
 
-ContinuationScorer::ContinuationScorer(const LlamaModel& model, ScorerOptions options)
+ContinuationScorer::ContinuationScorer(const Model& model, ScorerOptions options)
     : model_(model), opt_(options) {
   if (opt_.batch_size < 1) throw std::invalid_argument("scorer: batch_size must be >= 1");
 }
@@ -245,7 +226,7 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
           sel[k] = row.b;
         }
         torch::Tensor sel_dev = sel.to(dev);
-        PastKV state = select_rows(r.present, sel_dev);
+        PastKV state = select_past_rows(r.present, sel_dev);
         ForwardArgs a2;
         a2.input_ids = cids.to(dev);
         a2.attention_mask = torch::cat({mask.index_select(0, sel), cmask}, 1).to(dev);
@@ -272,7 +253,7 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
   return out;
 }
 
-std::vector<std::vector<ContinuationScore>> score_naive(const LlamaModel& model,
+std::vector<std::vector<ContinuationScore>> score_naive(const Model& model,
                                                         const std::vector<ScoreRequest>& requests) {
   torch::InferenceMode guard;
   check_requests(requests, model.config().n_vocab);

@@ -1,3 +1,4 @@
+// Messages of the task layer's exceptions; contract in include/ptune/tasks/errors.h.
 #include "ptune/tasks/errors.h"
 
 #include <algorithm>
@@ -40,11 +41,6 @@ DataError::DataError(std::string file, int64_t line, std::string field, const st
       line_(line),
       field_(std::move(field)),
       reason_(reason) {}
-
-TaskFileError::TaskFileError(std::string file, std::string key, const std::string& reason)
-    : std::runtime_error(file + ": " + (key.empty() ? "" : "key '" + key + "': ") + reason),
-      file_(std::move(file)),
-      key_(std::move(key)) {}
 
 TemplateError::TemplateError(const std::string& name, const std::string& source, size_t offset,
                              const std::string& reason)

@@ -3,14 +3,14 @@
 #include <map>
 #include <stdexcept>
 
-#include "random.h"
+#include "ptune/util/random.h"
 
 namespace ptune::tasks {
 namespace {
 
 // Pool positions in the order demos are taken from.
 std::vector<size_t> candidate_order(const std::vector<Example>& pool, const FewShotSpec& spec,
-                                    const std::string& label_field, detail::Rng& rng) {
+                                    const std::string& label_field, util::Rng& rng) {
   if (spec.selection == DemoSelection::Fixed) {
     for (size_t i : spec.indices) {
       if (i >= pool.size()) {
@@ -22,7 +22,7 @@ std::vector<size_t> candidate_order(const std::vector<Example>& pool, const FewS
     return spec.indices;
   }
   if (spec.selection == DemoSelection::Random) {
-    auto order = detail::iota_indices(pool.size());
+    auto order = util::iota_indices(pool.size());
     rng.shuffle(order);
     return order;
   }
@@ -48,7 +48,7 @@ std::vector<const Example*> select_demos(const std::vector<Example>& pool, const
                                          const Example& query, const std::string& label_field,
                                          size_t query_index) {
   if (spec.k == 0) return {};
-  detail::Rng rng(spec.resample ? detail::mix_seed(spec.seed, query_index) : spec.seed);
+  util::Rng rng(spec.resample ? util::mix_seed(spec.seed, query_index) : spec.seed);
   const auto order = candidate_order(pool, spec, label_field, rng);
   std::vector<const Example*> demos;
   const size_t wanted = spec.selection == DemoSelection::Fixed ? spec.indices.size() : spec.k;

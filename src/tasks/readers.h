@@ -1,13 +1,16 @@
-// Format readers behind parse_examples(). Each appends examples to `out` and handles skip_bad
-// through RowGuard, so the skip/count policy lives in one place.
+// Format readers behind parse_examples(): util's CSV / JSONL parsers give rows, these map them to
+// task fields. Each appends examples to `out` and handles skip_bad through guard_row, so the
+// skip/count policy lives in one place.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ptune/tasks/dataset.h"
 #include "ptune/tasks/errors.h"
+#include "ptune/util/errors.h"
 
 namespace ptune::tasks::detail {
 
@@ -25,12 +28,38 @@ bool guard_row(const LoadOptions& options, LoadReport& report, Fn&& fn) {
   }
 }
 
-// RFC 4180 with `delimiter` (',' or '\t'): quoted fields may hold delimiters, newlines and ""
-// escapes; CRLF, LF and CR line ends; the first row is the header.
+// Calls `fn`, turning util's ParseError into the task layer's DataError (same message, no field).
+template <typename Fn>
+auto as_data_error(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const util::ParseError& e) {
+    throw DataError(e.source(), e.line(), "", e.reason());
+  }
+}
+
+// Reads the next row through `next` (a reader's next(): false at the end) and counts it in the
+// report, a row that fails to parse included.
+template <typename Next>
+bool next_counted(LoadReport& report, Next&& next) {
+  const bool more = as_data_error([&] {
+    try {
+      return next();
+    } catch (const util::ParseError&) {
+      ++report.rows;  // the reader is already past the bad row
+      throw;
+    }
+  });
+  if (more) ++report.rows;
+  return more;
+}
+
+// Delimited text with `delimiter` (',' or '\t'), util::CsvReader's dialect; the first row is
+// the header, each column maps to a task field.
 void read_delimited(std::string_view content, const std::string& source, char delimiter,
                     const LoadOptions& options, std::vector<Example>& out, LoadReport& report);
 
-// One JSON object per line; blank lines are ignored.
+// One JSON object per line (util::JsonlReader); blank lines are ignored.
 void read_jsonl(std::string_view content, const std::string& source, const LoadOptions& options,
                 std::vector<Example>& out, LoadReport& report);
 

@@ -1,11 +1,13 @@
+// Seeded splits and samples; contract in include/ptune/tasks/splits.h.
 #include "ptune/tasks/splits.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <utility>
 
-#include "random.h"
+#include "ptune/util/random.h"
 
 namespace ptune::tasks {
 namespace {
@@ -14,7 +16,7 @@ namespace {
 // label order so the result does not depend on which label the file lists first.
 std::vector<std::vector<size_t>> group_by(const std::vector<Example>& examples,
                                           const std::string& field) {
-  if (field.empty()) return {detail::iota_indices(examples.size())};
+  if (field.empty()) return {util::iota_indices(examples.size())};
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < examples.size(); ++i) groups[examples[i].get(field)].push_back(i);
   std::vector<std::vector<size_t>> out;
@@ -28,6 +30,41 @@ std::vector<Example> pick(const std::vector<Example>& examples, std::vector<size
   out.reserve(idx.size());
   for (size_t i : idx) out.push_back(examples[i]);
   return out;
+}
+
+// Largest-remainder apportionment of n seats (n < the total size) over groups of these sizes:
+// the floor of each exact share, then the leftover seats to the largest fractional parts (ties
+// to the earlier group). When n allows, a group left with no seat then takes one from the group
+// most above its exact share, so a rare label is still represented in a small sample.
+std::vector<size_t> apportion(const std::vector<size_t>& sizes, size_t n) {
+  size_t total = 0;
+  for (size_t s : sizes) total += s;
+  std::vector<double> exact(sizes.size());
+  std::vector<size_t> quota(sizes.size());
+  std::vector<std::pair<double, size_t>> remainders;
+  size_t assigned = 0;
+  for (size_t g = 0; g < sizes.size(); ++g) {
+    exact[g] = static_cast<double>(n) * sizes[g] / total;
+    quota[g] = static_cast<size_t>(exact[g]);
+    assigned += quota[g];
+    remainders.push_back({exact[g] - quota[g], g});
+  }
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = 0; assigned < n; ++i, ++assigned) ++quota[remainders[i].second];
+  if (n < sizes.size()) return quota;  // not every group can have a row
+  for (size_t g = 0; g < sizes.size(); ++g) {
+    if (quota[g] > 0) continue;
+    // n >= groups and this one is empty, so some group holds two or more seats.
+    size_t donor = sizes.size();
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      if (quota[d] < 2) continue;
+      if (donor == sizes.size() || quota[d] - exact[d] > quota[donor] - exact[donor]) donor = d;
+    }
+    --quota[donor];
+    ++quota[g];
+  }
+  return quota;
 }
 
 }  // namespace
@@ -45,7 +82,7 @@ void SplitFractions::validate() const {
 Splits split_examples(const std::vector<Example>& examples, const SplitFractions& fractions,
                       uint64_t seed, const std::string& stratify_field) {
   fractions.validate();
-  detail::Rng rng(seed);
+  util::Rng rng(seed);
   std::vector<size_t> train, dev, test;
   for (auto& group : group_by(examples, stratify_field)) {
     rng.shuffle(group);
@@ -63,32 +100,17 @@ Splits split_examples(const std::vector<Example>& examples, const SplitFractions
 std::vector<Example> sample_examples(const std::vector<Example>& examples, size_t n, uint64_t seed,
                                      const std::string& stratify_field) {
   if (n >= examples.size()) return examples;
-  detail::Rng rng(seed);
+  util::Rng rng(seed);
   auto groups = group_by(examples, stratify_field);
-  // Largest-remainder apportionment: floor of each share, then the leftover seats go to the
-  // groups with the largest fractional parts (ties to the earlier label).
-  std::vector<size_t> quota(groups.size());
-  std::vector<std::pair<double, size_t>> remainders;
-  size_t assigned = 0;
-  for (size_t g = 0; g < groups.size(); ++g) {
-    const double exact = static_cast<double>(n) * groups[g].size() / examples.size();
-    quota[g] = static_cast<size_t>(exact);
-    assigned += quota[g];
-    remainders.push_back({exact - quota[g], g});
-  }
-  std::stable_sort(remainders.begin(), remainders.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t i = 0; assigned < n; ++i, ++assigned) ++quota[remainders[i].second];
+  std::vector<size_t> sizes;
+  for (const auto& g : groups) sizes.push_back(g.size());
+  const std::vector<size_t> quota = apportion(sizes, n);
   std::vector<size_t> chosen;
   for (size_t g = 0; g < groups.size(); ++g) {
     rng.shuffle(groups[g]);
     chosen.insert(chosen.end(), groups[g].begin(), groups[g].begin() + quota[g]);
   }
   return pick(examples, chosen);
-}
-
-std::vector<Example> take_first(const std::vector<Example>& examples, size_t n) {
-  return {examples.begin(), examples.begin() + std::min(n, examples.size())};
 }
 
 }  // namespace ptune::tasks

@@ -1,7 +1,6 @@
 // TaskSpec: names, defaults and the cross-field checks run after parsing.
 #include "ptune/tasks/task.h"
 
-#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -73,29 +72,31 @@ void validate_templates(const TaskSpec& t) {
   }
 }
 
+// "classification or multiple_choice": the task types a metric applies to, for messages.
+std::string type_list(const eval::Metric& m) {
+  std::string list;
+  for (size_t i = 0; i < m.task_types.size(); ++i) {
+    list += i == 0 ? "" : i + 1 == m.task_types.size() ? " or " : ", ";
+    list += to_string(m.task_types[i]);
+  }
+  return list;
+}
+
 void validate_metrics(const TaskSpec& t) {
-  static const std::set<std::string> labelled = {"accuracy", "macro_f1", "per_class",
-                                                 "confusion_matrix"};
-  static const std::set<std::string> text = {"exact_match", "token_f1", "bleu",
-                                             "chrf",        "rouge_l",  "rubric"};
-  const auto& known = known_metrics();
-  for (const auto& m : t.metrics) {
-    if (std::find(known.begin(), known.end(), m) == known.end()) {
+  for (const auto& name : t.metrics) {
+    const eval::Metric* m = eval::find_metric(name);
+    if (m == nullptr) {
       std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw TaskFileError(t.path, "metrics", "unknown metric '" + m + "' (known: " + list + ")");
+      for (const auto& k : known_metrics()) list += (list.empty() ? "" : ", ") + k;
+      throw TaskFileError(t.path, "metrics", "unknown metric '" + name + "' (known: " + list + ")");
     }
-    if (labelled.count(m) && !is_labelled(t.type)) {
+    if (!m->applies_to(t.type)) {
       throw TaskFileError(t.path, "metrics",
-                          "'" + m +
-                              "' needs a classification or "
-                              "multiple_choice task");
+                          "'" + name + "' needs a " + type_list(*m) + " task (this one is " +
+                              to_string(t.type) + ")");
     }
-    if (text.count(m) && is_labelled(t.type)) {
-      throw TaskFileError(t.path, "metrics", "'" + m + "' needs a generation or qa task");
-    }
-    if (m == "rubric" && t.judge.prompt.empty()) {
-      throw TaskFileError(t.path, "metrics", "'rubric' needs a judge prompt (key \"judge\")");
+    if (m->needs == eval::Need::Grade && t.judge.prompt.empty()) {
+      throw TaskFileError(t.path, "metrics", "'" + name + "' needs a judge prompt (key \"judge\")");
     }
   }
 }
@@ -174,23 +175,19 @@ const char* to_string(ScoreNormalization n) {
 }
 
 const std::vector<std::string>& known_metrics() {
-  static const std::vector<std::string> names = {
-      "accuracy", "macro_f1", "per_class", "confusion_matrix", "exact_match", "token_f1", "bleu",
-      "chrf",     "rouge_l",  "nll",       "perplexity",       "rubric"};
+  static const std::vector<std::string> names = eval::metric_names();
   return names;
 }
 
-std::vector<std::string> default_metrics(TaskType type) {
-  switch (type) {
-    case TaskType::Classification:
-    case TaskType::MultipleChoice:
-      return {"accuracy", "macro_f1"};
-    case TaskType::QA:
-      return {"exact_match", "token_f1"};
-    case TaskType::Generation:
-      return {"bleu", "chrf", "rouge_l"};
+std::string default_dev_metric(const TaskSpec& task) {
+  // Classification watches its first default (accuracy) whatever the task lists, as tune always
+  // has; other types watch what the task reports first.
+  if (task.type == TaskType::Classification) return default_metrics(task.type).front();
+  for (const auto& name : task.metrics) {
+    const eval::Metric* m = eval::find_metric(name);
+    if (m != nullptr && !m->report_only()) return name;
   }
-  return {};
+  throw std::invalid_argument("tune: the task lists no metric with a value to watch on dev");
 }
 
 std::string TaskSpec::target_field() const {

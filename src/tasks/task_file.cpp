@@ -4,15 +4,15 @@
 #include <fstream>
 #include <sstream>
 
-#include "json_reader.h"
 #include "ptune/tasks/errors.h"
 #include "ptune/tasks/task.h"
+#include "ptune/util/json_reader.h"
 
 namespace ptune::tasks {
 namespace {
 
-using detail::JsonReader;
-using detail::ordered_json;
+using util::JsonReader;
+using util::ordered_json;
 
 template <typename Enum>
 Enum parse_enum(const JsonReader& r, const std::string& key, Enum fallback,
@@ -172,10 +172,8 @@ JudgeSpec parse_judge(const JsonReader& root) {
   return j;
 }
 
-}  // namespace
-
-TaskSpec parse_task(std::string_view json_text, const std::string& source,
-                    const std::string& base_dir) {
+TaskSpec parse_document(std::string_view json_text, const std::string& source,
+                        const std::string& base_dir) {
   ordered_json doc;
   try {
     doc = ordered_json::parse(json_text);
@@ -231,6 +229,20 @@ TaskSpec parse_task(std::string_view json_text, const std::string& source,
   t.judge = parse_judge(r);
   t.validate();
   return t;
+}
+
+}  // namespace
+
+TaskSpec parse_task(std::string_view json_text, const std::string& source,
+                    const std::string& base_dir) {
+  try {
+    return parse_document(json_text, source, base_dir);
+  } catch (const TaskFileError&) {
+    throw;
+  } catch (const util::JsonKeyError& e) {
+    // The reader's errors under the task layer's type; the message is the same.
+    throw TaskFileError(e.file(), e.key(), e.reason());
+  }
 }
 
 TaskSpec load_task(const std::string& path) {

@@ -17,7 +17,7 @@ namespace ptune::eval {
 namespace {
 
 struct Tiny {
-  LlamaModel model;
+  std::unique_ptr<Model> model;
   Tokenizer tok;
 };
 
@@ -25,7 +25,7 @@ const Tiny& tiny() {
   static Tiny t = [] {
     test::TinyLlama spec;
     spec.n_vocab = 256;  // the 256 byte tokens
-    return Tiny{LlamaModel::load(test::write_tiny_llama(spec)), Tokenizer(test::byte_vocab())};
+    return Tiny{load_model(test::write_tiny_llama(spec)), Tokenizer(test::byte_vocab())};
   }();
   return t;
 }
@@ -93,7 +93,7 @@ TEST(Evaluator, ScoresMatchNaiveAndMetricsMatchRecords) {
     o.scorer.batch_size = 3;
     o.scorer.min_prefix = 2;
     o.bootstrap_resamples = 200;
-    const EvalResult r = run_eval(task, data, tiny().model, tiny().tok, o);
+    const EvalResult r = run_eval(task, data, *tiny().model, tiny().tok, o);
     ASSERT_EQ(r.records.size(), 8u);
     size_t correct = 0;
     for (const auto& rec : r.records) {
@@ -105,7 +105,7 @@ TEST(Evaluator, ScoresMatchNaiveAndMetricsMatchRecords) {
             tiny().tok.encode(c["continuation"].get<std::string>(), false, false));
       }
       ASSERT_EQ(req.continuations.size(), 3u);  // " good", " fine", " bad"
-      const auto naive = score_naive(tiny().model, {req})[0];
+      const auto naive = score_naive(*tiny().model, {req})[0];
       std::map<std::string, double> best;
       for (size_t j = 0; j < naive.size(); ++j) {
         const auto& got = rec["continuations"][j]["token_logprobs"];
@@ -150,8 +150,8 @@ TEST(Evaluator, PrefixCacheDoesNotChangeResults) {
   a.scorer.min_prefix = 2;
   b.scorer.prefix_cache = false;
   b.scorer.batch_size = 1;
-  const auto ra = run_eval(task, tiny_data(), tiny().model, tiny().tok, a);
-  const auto rb = run_eval(task, tiny_data(), tiny().model, tiny().tok, b);
+  const auto ra = run_eval(task, tiny_data(), *tiny().model, tiny().tok, a);
+  const auto rb = run_eval(task, tiny_data(), *tiny().model, tiny().tok, b);
   for (size_t i = 0; i < ra.records.size(); ++i) {
     EXPECT_EQ(ra.records[i]["prediction"], rb.records[i]["prediction"]);
     for (const char* l : {"pos", "neg"}) {
@@ -183,10 +183,10 @@ TEST(Evaluator, GenerationIsReproducibleAndCached) {
   EvalOptions o;
   o.seed = 7;
   o.scorer.min_prefix = 2;
-  const auto r1 = run_eval(task, d, tiny().model, tiny().tok, o);
-  const auto r2 = run_eval(task, d, tiny().model, tiny().tok, o);
+  const auto r1 = run_eval(task, d, *tiny().model, tiny().tok, o);
+  const auto r2 = run_eval(task, d, *tiny().model, tiny().tok, o);
   o.scorer.prefix_cache = false;
-  const auto r3 = run_eval(task, d, tiny().model, tiny().tok, o);
+  const auto r3 = run_eval(task, d, *tiny().model, tiny().tok, o);
   ASSERT_EQ(r1.records.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(r1.records[i]["prediction"], r2.records[i]["prediction"]);
@@ -212,7 +212,7 @@ TEST(Evaluator, BadOptionsAreClearErrors) {
   const auto data = tiny_data();
   auto error_of = [&](EvalOptions o) -> std::string {
     try {
-      run_eval(task, data, tiny().model, tiny().tok, o);
+      run_eval(task, data, *tiny().model, tiny().tok, o);
     } catch (const std::exception& e) {
       return e.what();
     }
@@ -242,11 +242,45 @@ TEST(Evaluator, BadOptionsAreClearErrors) {
   auto bad = data;
   bad.test[0].fields["label"] = "meh";
   try {
-    run_eval(task, bad, tiny().model, tiny().tok, EvalOptions{});
+    run_eval(task, bad, *tiny().model, tiny().tok, EvalOptions{});
     FAIL();
   } catch (const tasks::DataError& e) {
     EXPECT_NE(std::string(e.what()).find("mem.jsonl:1"), std::string::npos) << e.what();
   }
+}
+
+TEST(Evaluator, LimitTakesASeededStratifiedSample) {
+  const auto task = classification_task(false);
+  tasks::TaskData d;
+  // Sorted by label, as task files often are: the first 6 rows are all "pos".
+  for (int i = 0; i < 12; ++i)
+    d.test.push_back(ex("t" + std::to_string(i), i < 6 ? "pos" : "neg", i + 1));
+  const auto s = eval_examples(task, d, "test", 4, 0);
+  ASSERT_EQ(s.size(), 4u);
+  size_t pos = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    pos += s[i].fields.at("label") == "pos";
+    if (i > 0) {
+      EXPECT_LT(s[i - 1].line, s[i].line);  // file order
+    }
+  }
+  EXPECT_EQ(pos, 2u);
+  auto lines = [](const std::vector<tasks::Example>& v) {
+    std::vector<int64_t> out;
+    for (const auto& e : v) out.push_back(e.line);
+    return out;
+  };
+  EXPECT_EQ(lines(eval_examples(task, d, "test", 4, 0)), lines(s));
+  EXPECT_NE(lines(eval_examples(task, d, "test", 4, 1)), lines(s));
+  EXPECT_EQ(eval_examples(task, d, "test", 0, 0).size(), 12u);
+  // run_eval evaluates exactly that sample, with its seed.
+  EvalOptions o;
+  o.limit = 4;
+  o.seed = 1;
+  const auto r = run_eval(task, d, *tiny().model, tiny().tok, o);
+  const auto expected = eval_examples(task, d, "test", 4, 1);
+  ASSERT_EQ(r.records.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(r.records[i]["source"], expected[i].location());
 }
 
 TEST(Progress, Rendering) {
@@ -264,7 +298,7 @@ TEST(EvaluatorRealModel, SentimentFiveShotFastMatchesNaive) {
   if (!test::default_model(&path)) GTEST_SKIP() << "default model missing";
   static auto file = gguf::GgufFile::open(path);
   static Tokenizer tok = Tokenizer::from_gguf(file);
-  static LlamaModel model = LlamaModel::from_gguf(file);
+  static std::unique_ptr<Model> model = model_from_gguf(file);
   const auto task = tasks::load_task(test::data_path("../../examples/sentiment/task.json"));
   const auto data = tasks::load_task_data(task);
   EvalOptions o;
@@ -272,7 +306,7 @@ TEST(EvaluatorRealModel, SentimentFiveShotFastMatchesNaive) {
   o.limit = 6;
   o.show_prompt = true;
   o.scorer.batch_size = 4;
-  const auto r = run_eval(task, data, model, tok, o);
+  const auto r = run_eval(task, data, *model, tok, o);
   EXPECT_GT(r.summary["engine"]["prefix_tokens"].get<int64_t>(), 50);
   for (const auto& rec : r.records) {
     ScoreRequest req;
@@ -280,7 +314,7 @@ TEST(EvaluatorRealModel, SentimentFiveShotFastMatchesNaive) {
     for (const auto& c : rec["continuations"]) {
       req.continuations.push_back(tok.encode(c["continuation"].get<std::string>(), false, false));
     }
-    const auto naive = score_naive(model, {req})[0];
+    const auto naive = score_naive(*model, {req})[0];
     for (size_t j = 0; j < naive.size(); ++j) {
       EXPECT_NEAR(rec["continuations"][j]["token_logprobs"][0].get<double>(),
                   naive[j].token_logprobs[0], 1e-4);

@@ -76,12 +76,64 @@ TEST(Sampling, StratifiedSampleHitsExactSizeAndShares) {
   EXPECT_EQ(lines(sample_examples(all, 10, 3)), lines(sample_examples(all, 10, 3)));
 }
 
-TEST(Sampling, TakeFirstIsTheLimit) {
-  const auto all = labelled(5);
-  const auto first = take_first(all, 3);
-  ASSERT_EQ(first.size(), 3u);
-  EXPECT_EQ(first[2].line, 3);
-  EXPECT_EQ(take_first(all, 9).size(), 5u);
+// Rows sorted by label, as task files often are: `counts[k]` rows of label "l<k>" in a block.
+std::vector<Example> sorted_by_label(const std::vector<size_t>& counts) {
+  std::vector<Example> out;
+  for (size_t k = 0; k < counts.size(); ++k) {
+    for (size_t i = 0; i < counts[k]; ++i) {
+      Example ex;
+      ex.fields = {{"text", "t" + std::to_string(out.size())}, {"label", "l" + std::to_string(k)}};
+      ex.source = "sorted.csv";
+      ex.line = static_cast<int64_t>(out.size() + 2);
+      out.push_back(ex);
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> line_list(const std::vector<Example>& v) {
+  std::vector<int64_t> out;
+  for (const auto& e : v) out.push_back(e.line);
+  return out;
+}
+
+TEST(Sampling, StratifiedKeepsProportionsOfASortedFile) {
+  const auto all = sorted_by_label({60, 30, 10});
+  const auto s = sample_examples(all, 20, 5, "label");
+  EXPECT_EQ(label_counts(s), (std::map<std::string, size_t>{{"l0", 12}, {"l1", 6}, {"l2", 2}}));
+  // Ten labels of 30 rows each: the first 20 rows would all be l0; the sample has 2 of each.
+  const auto ten = sample_examples(sorted_by_label(std::vector<size_t>(10, 30)), 20, 1, "label");
+  for (const auto& [label, n] : label_counts(ten)) EXPECT_EQ(n, 2u) << label;
+  EXPECT_EQ(label_counts(ten).size(), 10u);
+}
+
+TEST(Sampling, EveryLabelGetsARowWhenTheLimitAllows) {
+  // 97 / 2 / 1 of 5: shares 4.85 / 0.1 / 0.05 would give 5 / 0 / 0; the rare labels take one
+  // row each from the label most above its share.
+  const auto all = sorted_by_label({97, 2, 1});
+  EXPECT_EQ(label_counts(sample_examples(all, 5, 0, "label")),
+            (std::map<std::string, size_t>{{"l0", 3}, {"l1", 1}, {"l2", 1}}));
+  EXPECT_EQ(label_counts(sample_examples(all, 3, 0, "label")),
+            (std::map<std::string, size_t>{{"l0", 1}, {"l1", 1}, {"l2", 1}}));
+  // Fewer rows than labels: the largest shares win.
+  EXPECT_EQ(label_counts(sample_examples(all, 1, 0, "label")),
+            (std::map<std::string, size_t>{{"l0", 1}}));
+}
+
+TEST(Sampling, SeededInFileOrderAndAllWhenTheLimitCoversTheRows) {
+  const auto all = sorted_by_label({40, 40, 20});
+  for (const std::string field : {"label", ""}) {
+    const auto a = sample_examples(all, 10, 3, field);
+    EXPECT_EQ(a.size(), 10u);
+    EXPECT_EQ(line_list(a), line_list(sample_examples(all, 10, 3, field))) << field;
+    EXPECT_NE(line_list(a), line_list(sample_examples(all, 10, 4, field))) << field;
+    for (size_t i = 1; i < a.size(); ++i) EXPECT_LT(a[i - 1].line, a[i].line) << field;
+    EXPECT_EQ(line_list(sample_examples(all, 100, 3, field)), line_list(all)) << field;
+    EXPECT_EQ(line_list(sample_examples(all, 500, 3, field)), line_list(all)) << field;
+  }
+  // The uniform sample is not stuck at the top of the file.
+  const auto uniform = sample_examples(all, 10, 3);
+  EXPECT_GT(uniform.back().line, all[10].line);
 }
 
 FewShotSpec shots(size_t k, DemoSelection sel, uint64_t seed = 0) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "ptune/eval/metrics/registry.h"
 #include "ptune/tasks/errors.h"
 #include "test_util.h"
 
@@ -122,6 +123,41 @@ TEST(TaskFile, BadValuesNameTheKey) {
       task_error(edited("\"generation\": {", "\"metrics\": [\"rubric\"], \"generation\": {"),
                  "metrics"),
       HasSubstr("judge prompt"));
+}
+
+TEST(TaskFile, MetricsComeFromTheRegistry) {
+  // A metric for another task type is refused, naming the types it fits and this task's type.
+  EXPECT_THAT(
+      task_error(edited("\"generation\": {", "\"metrics\": [\"macro_f1\"], \"generation\": {"),
+                 "metrics"),
+      HasSubstr("'macro_f1' needs a classification or multiple_choice task (this one is "
+                "generation)"));
+  const std::string classification = R"({"type": "classification", "template": "{text}",
+    "labels": {"a": "x", "b": "y"}, "metrics": ["accuracy", "bleu"], "data": {"file": "d.jsonl"}})";
+  EXPECT_THAT(task_error(classification, "metrics"),
+              HasSubstr("'bleu' needs a generation or qa task (this one is classification)"));
+  // nll applies everywhere; the known list is the registry's.
+  EXPECT_NO_THROW(parse_task(
+      edited("\"generation\": {", "\"metrics\": [\"nll\"], \"generation\": {"), "t.json", "/base"));
+  EXPECT_EQ(known_metrics(), eval::metric_names());
+  EXPECT_THAT(
+      task_error(edited("\"generation\": {", "\"metrics\": [\"x\"], \"generation\": {"), "metrics"),
+      HasSubstr("(known: accuracy, macro_f1, per_class, confusion_matrix, exact_match, "));
+}
+
+TEST(TaskFile, DefaultDevMetric) {
+  TaskSpec t;
+  t.type = TaskType::Classification;
+  t.metrics = {"macro_f1"};
+  EXPECT_EQ(default_dev_metric(t), "accuracy");
+  t.type = TaskType::MultipleChoice;
+  t.metrics = {"per_class", "macro_f1"};
+  EXPECT_EQ(default_dev_metric(t), "macro_f1");  // a table has no value to watch
+  t.type = TaskType::Generation;
+  t.metrics = {"rouge_l", "bleu"};
+  EXPECT_EQ(default_dev_metric(t), "rouge_l");
+  t.metrics = {};
+  EXPECT_THROW(default_dev_metric(t), std::invalid_argument);
 }
 
 TEST(TaskFile, InvalidJsonNamesTheLine) {

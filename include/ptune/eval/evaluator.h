@@ -2,7 +2,8 @@
 // bootstrap 95% confidence intervals, a summary JSON and a printable table.
 //
 // Flow (see also ptune/tasks/task.h):
-//   examples of the split (train | dev | test | all), first `limit`
+//   examples of the split (train | dev | test | all); with `limit`, a seeded sample of that many
+//      (stratified by label for classification), kept in file order
 //   -> prompts (PromptBuilder::render with the few-shot demos; chat format wraps the prompt as the
 //      user turn with the model's chat template) -> token ids
 //   classification / multiple choice: every candidate continuation scored by ContinuationScorer
@@ -14,6 +15,8 @@
 //      word; generation / qa: the first reference)
 //   rubric: the task's judge prompt, rendered with {input} (the zero-shot prompt), {prediction},
 //      {reference}, rank-classified over the scores min..max by the same model
+//   metrics: each name the task lists, computed from the per-example outcomes by the metric
+//      registry (ptune/eval/metrics/registry.h) with its percentile-bootstrap interval
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,10 +27,11 @@
 #include <string>
 #include <vector>
 
+#include "ptune/eval/metrics/bootstrap.h"
 #include "ptune/eval/progress.h"
 #include "ptune/eval/scorer.h"
-#include "ptune/model/llama.h"
-#include "ptune/tasks/metrics.h"
+#include "ptune/model/model.h"
+#include "ptune/tasks/discrete_prompt.h"
 #include "ptune/tasks/task.h"
 #include "ptune/tokenizer/tokenizer.h"
 
@@ -37,10 +41,12 @@ struct EvalOptions {
   std::string template_name = "default";  // "default" or a key of the task's "templates"
   std::optional<size_t> shots;            // overrides few_shot.k
   std::string split = "test";             // train | dev | test | all (the three in order)
-  size_t limit = 0;                       // 0 = all; else the first N (file order)
+  size_t limit = 0;  // 0 = all; else a seeded sample of N (see eval_examples), in file order
   // Overrides few_shot.seed and seeds sampling and the bootstrap (default: task seed, 0, 0).
   std::optional<uint64_t> seed;
-  ScorerOptions scorer;                                // batch size, prefix cache
+  ScorerOptions scorer;  // batch size, prefix cache, a continuous prompt's state (scorer.base)
+  // A discrete prompt applied to the template (tasks/discrete_prompt.h). Not owned; null = none.
+  const tasks::DiscretePrompt* discrete_prompt = nullptr;
   std::optional<bool> calibration;                     // overrides scoring.calibration
   std::optional<tasks::ScoreNormalization> normalize;  // overrides scoring.normalize
   std::optional<int> max_tokens;                       // overrides generation.max_tokens
@@ -48,11 +54,12 @@ struct EvalOptions {
   bool show_prompt = false;                            // put each rendered prompt in the records
   size_t bootstrap_resamples = 1000;
   std::string model_name;  // for the summary only
+  std::string adapter;     // for the summary only: the tuned prompt given, described
 };
 
 struct MetricResult {
   std::string name;
-  tasks::ConfidenceInterval ci;  // value + 95% bootstrap interval
+  ConfidenceInterval ci;  // value + 95% bootstrap interval
 };
 
 struct EvalResult {
@@ -64,13 +71,17 @@ struct EvalResult {
 
 // Throws std::invalid_argument for bad options (unknown split / template, --shots without a
 // {demos} slot, soft slots in a discrete prompt) and the task layer's errors for bad data.
-EvalResult run_eval(const tasks::TaskSpec& task, const tasks::TaskData& data,
-                    const LlamaModel& model, const Tokenizer& tokenizer, const EvalOptions& options,
+EvalResult run_eval(const tasks::TaskSpec& task, const tasks::TaskData& data, const Model& model,
+                    const Tokenizer& tokenizer, const EvalOptions& options,
                     Progress* progress = nullptr);
 
-// The examples of a split name ("all" = train + dev + test), first `limit` (0 = all).
-std::vector<tasks::Example> eval_examples(const tasks::TaskData& data, const std::string& split,
-                                          size_t limit);
+// The examples of a split name ("all" = train + dev + test). With a `limit` (0 = all) below
+// their number, a sample of `limit` drawn with `seed`, in file order: task files are often
+// sorted by label, so the first N rows would be a few classes. Classification tasks stratify the
+// sample by label (each label keeps its share, and every label at least one row when the limit
+// allows); other tasks sample uniformly. run_eval uses this with its seed.
+std::vector<tasks::Example> eval_examples(const tasks::TaskSpec& task, const tasks::TaskData& data,
+                                          const std::string& split, size_t limit, uint64_t seed);
 
 // The readable report printed on stdout.
 std::string format_report(const EvalResult& result);

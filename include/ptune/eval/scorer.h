@@ -25,7 +25,7 @@
 #include <functional>
 #include <vector>
 
-#include "ptune/model/llama.h"
+#include "ptune/model/model.h"
 
 namespace ptune::eval {
 
@@ -46,7 +46,7 @@ struct ScorerOptions {
   bool prefix_cache = true;  // false: every context runs in full (still batched)
   int64_t min_prefix = 8;    // shorter common prefixes are not worth a separate forward
   // Keys/values prepended to every context, [1, Hkv, A, D] per layer: a prompt adapter's virtual
-  // tokens (methods::Adapter::prefix_state). Not owned; null = none.
+  // tokens (methods::PromptArtifact::state). Not owned; null = none.
   const PastKV* base = nullptr;
 };
 
@@ -64,7 +64,7 @@ using ScoreProgress = std::function<void(size_t done)>;
 
 class ContinuationScorer {
  public:
-  explicit ContinuationScorer(const LlamaModel& model, ScorerOptions options = {});
+  explicit ContinuationScorer(const Model& model, ScorerOptions options = {});
 
   // result[i][j] scores requests[i].continuations[j]. Throws std::invalid_argument for an empty
   // context or continuation, or a token id outside the vocabulary.
@@ -73,13 +73,13 @@ class ContinuationScorer {
   const ScorerStats& stats() const { return stats_; }
 
  private:
-  const LlamaModel& model_;
+  const Model& model_;
   ScorerOptions opt_;
   ScorerStats stats_;
 };
 
 // The reference: one plain forward over context + continuation per (request, continuation).
-std::vector<std::vector<ContinuationScore>> score_naive(const LlamaModel& model,
+std::vector<std::vector<ContinuationScore>> score_naive(const Model& model,
                                                         const std::vector<ScoreRequest>& requests);
 
 // Length of the longest common prefix of all sequences (0 for none).
@@ -98,7 +98,7 @@ std::vector<PrefixGroup> group_by_prefix(const std::vector<std::vector<int32_t>>
 
 // Runs the prefix ids [P] through the model after `base` (if any); keys/values
 // [1, Hkv, A + P, D] per layer. With no ids it returns `base` itself.
-PastKV compute_prefix(const LlamaModel& model, const std::vector<int32_t>& ids,
+PastKV compute_prefix(const Model& model, const std::vector<int32_t>& ids,
                       const PastKV* base = nullptr);
 
 }  // namespace ptune::eval

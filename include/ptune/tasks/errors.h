@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
+
+#include "ptune/util/errors.h"
 
 namespace ptune::tasks {
 
@@ -25,16 +28,13 @@ class DataError : public std::runtime_error {
   std::string reason_;
 };
 
-// A bad task file. what() reads "FILE: key 'a.b': REASON".
-class TaskFileError : public std::runtime_error {
+// A bad task file. what() reads "FILE: key 'a.b': REASON". A util::JsonKeyError (what the
+// strict JSON reader throws) with the task layer's name: parse_task converts the reader's errors,
+// so callers catch this one type for every task-file problem.
+class TaskFileError : public util::JsonKeyError {
  public:
-  TaskFileError(std::string file, std::string key, const std::string& reason);
-  const std::string& file() const { return file_; }
-  const std::string& key() const { return key_; }  // dotted path, e.g. "few_shot.k"
-
- private:
-  std::string file_;
-  std::string key_;
+  TaskFileError(std::string file, std::string key, const std::string& reason)
+      : util::JsonKeyError(std::move(file), std::move(key), reason) {}
 };
 
 // A bad template. what() names the template, the offset, line:column, and shows the template

@@ -1,4 +1,4 @@
-// Seeded train/dev/test splits, stratified sampling and --limit.
+// Seeded train/dev/test splits and stratified samples (--limit).
 //
 // Every function here is deterministic for a given seed on every platform (a fixed PRNG and our
 // own shuffle, not std::shuffle whose output differs between standard libraries), and keeps the
@@ -34,12 +34,11 @@ struct Splits {
 Splits split_examples(const std::vector<Example>& examples, const SplitFractions& fractions,
                       uint64_t seed, const std::string& stratify_field = "");
 
-// A seeded sample of n examples (all when n >= size). With `stratify_field`, each label gets
-// n * share of examples (largest-remainder rounding, so the total is exactly n).
+// A seeded sample of n examples (all, unchanged, when n >= size), in file order; --limit. With
+// `stratify_field` (the label), each label gets n * its share of the examples, rounded by largest
+// remainder so the total is exactly n, and every label at least one example when n is at least
+// the number of labels (taken from the label most above its share). Without it, a uniform sample.
 std::vector<Example> sample_examples(const std::vector<Example>& examples, size_t n, uint64_t seed,
                                      const std::string& stratify_field = "");
-
-// --limit: the first n examples in file order (no sampling; cheap and predictable).
-std::vector<Example> take_first(const std::vector<Example>& examples, size_t n);
 
 }  // namespace ptune::tasks

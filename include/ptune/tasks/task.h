@@ -1,24 +1,25 @@
 // Task definition: what to evaluate and how to prompt for it, read from a JSON task file
 // (reference: docs/task-file.md).
 //
-// Intended flow of the eval loop (model-dependent parts live in ptune_core):
+// Intended flow of the eval loop (model-dependent parts live in ptune_eval):
 //
-//   TaskSpec task = load_task("examples/sentiment/task.json");          // validated, paths
-//   resolved TaskData data = load_task_data(task);                               // splits +
-//   LoadReport const auto& eval = take_first(data.split("test"), limit);           // --split,
-//   --limit PromptBuilder prompts(task, template_name);                         // --template for
-//   (const Example& ex : eval) {
+//   TaskSpec task = load_task("examples/sentiment/task.json");   // validated, paths resolved
+//   TaskData data = load_task_data(task);                        // splits + LoadReport
+//   auto eval = sample_examples(data.split("test"), limit, seed, "label");
+//       // --split, --limit: a seeded sample in file order (stratified for classification)
+//   PromptBuilder prompts(task, template_name);                  // --template
+//   for (const Example& ex : eval) {
 //     auto demos = select_demos(data.split(task.few_shot.split), task.few_shot, ex,
-//                               prompts.label_field(), index_of_ex);      // --shots overrides k
-//     RenderedPrompt prompt = prompts.render(ex, demos);                // text + soft segments
+//                               prompts.label_field(), index_of_ex);  // --shots overrides k
+//     RenderedPrompt prompt = prompts.render(ex, demos);            // text + soft segments
 //     // classification / multiple choice: score every prompts.candidates(ex) continuation
 //     //   (sum or mean log-prob per task.scoring; a label scores the max over its words;
 //     //   optional calibration prompts from prompts.render_content_free(...));
 //     //   gold = prompts.gold_index(ex)
 //     // generation / qa: decode with task.generation, references = prompts.references(ex)
 //   }
-//   metrics (metrics.h): classification_report / exact_match / corpus_bleu / ... and
-//   bootstrap_ci for each headline metric -> summary JSON.
+//   metrics: each name in task.metrics is an entry of the metric registry
+//   (ptune/eval/metrics/registry.h), computed with its bootstrap interval -> summary JSON.
 #pragma once
 
 #include <cstddef>
@@ -28,12 +29,14 @@
 #include <string_view>
 #include <vector>
 
+#include "ptune/eval/metrics/registry.h"
 #include "ptune/tasks/dataset.h"
 #include "ptune/tasks/splits.h"
 
 namespace ptune::tasks {
 
-enum class TaskType { Classification, MultipleChoice, Generation, QA };
+// Owned by the metrics layer (a metric says which task types it applies to).
+using TaskType = eval::TaskType;
 enum class PromptFormat { Completion, Chat };  // chat: the model layer applies its chat template
 enum class DemoSelection { Fixed, Random, Stratified };
 enum class ScoreNormalization { Sum, Mean };  // Mean = log-prob divided by continuation tokens
@@ -119,9 +122,14 @@ struct TaskSpec {
   void validate() const;
 };
 
-// Metric names a task file may list, and the defaults per task type.
+// Metric names a task file may list (the metric registry's, in its order), and the defaults per
+// task type (the registry's eval::default_metrics; one function, so calls are not ambiguous).
 const std::vector<std::string>& known_metrics();
-std::vector<std::string> default_metrics(TaskType type);
+using eval::default_metrics;
+// The metric tune watches on the dev split when none is given: accuracy for classification, else
+// the task's first metric with a value (tables such as per_class have none). Throws
+// std::invalid_argument when the task lists none.
+std::string default_dev_metric(const TaskSpec& task);
 
 // Reads and validates a task file; relative data paths resolve against its folder.
 // Throws TaskFileError (file + key) or TemplateError.

@@ -6,9 +6,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "ptune/tasks/metrics.h"
+#include "eval/metrics/corpus_check.h"
+#include "ptune/eval/metrics/text.h"
 
-namespace ptune::tasks {
+namespace ptune::eval {
 namespace {
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
@@ -116,11 +117,7 @@ std::string tokenize_13a(std::string_view input) {
 BleuResult corpus_bleu(const std::vector<std::string>& predictions,
                        const std::vector<std::vector<std::string>>& references,
                        const BleuOptions& options) {
-  if (predictions.size() != references.size()) {
-    throw std::invalid_argument("corpus_bleu: " + std::to_string(predictions.size()) +
-                                " predictions but " + std::to_string(references.size()) +
-                                " reference lists");
-  }
+  detail::check_corpus_sizes("corpus_bleu", predictions.size(), references.size());
   const int order = options.max_order;
   if (order < 1 || order > 4) throw std::invalid_argument("corpus_bleu: max_order must be 1..4");
   std::vector<double> correct(order, 0), total(order, 0);
@@ -189,4 +186,4 @@ BleuResult corpus_bleu(const std::vector<std::string>& predictions,
   return r;
 }
 
-}  // namespace ptune::tasks
+}  // namespace ptune::eval

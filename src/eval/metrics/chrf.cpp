@@ -4,10 +4,11 @@
 #include <map>
 #include <stdexcept>
 
-#include "ptune/tasks/metrics.h"
-#include "utf8.h"
+#include "eval/metrics/corpus_check.h"
+#include "ptune/eval/metrics/text.h"
+#include "ptune/util/utf8.h"
 
-namespace ptune::tasks {
+namespace ptune::eval {
 namespace {
 
 // Per order n: [hyp n-grams, ref n-grams, matches].
@@ -20,7 +21,7 @@ bool is_space(std::string_view ch) {
 
 CharNgrams char_ngrams(std::string_view text, int order) {
   std::vector<std::string_view> chars;
-  for (auto ch : detail::utf8_chars(text)) {
+  for (auto ch : util::utf8_chars(text)) {
     if (!is_space(ch)) chars.push_back(ch);  // Python: ''.join(line.split())
   }
   CharNgrams out(order);
@@ -75,11 +76,7 @@ double f_score(const Stats& s, double beta) {
 double corpus_chrf(const std::vector<std::string>& predictions,
                    const std::vector<std::vector<std::string>>& references,
                    const ChrfOptions& options) {
-  if (predictions.size() != references.size()) {
-    throw std::invalid_argument("corpus_chrf: " + std::to_string(predictions.size()) +
-                                " predictions but " + std::to_string(references.size()) +
-                                " reference lists");
-  }
+  detail::check_corpus_sizes("corpus_chrf", predictions.size(), references.size());
   Stats total(3 * options.char_order, 0.0);
   for (size_t i = 0; i < predictions.size(); ++i) {
     const auto hyp = char_ngrams(predictions[i], options.char_order);
@@ -98,4 +95,4 @@ double corpus_chrf(const std::vector<std::string>& predictions,
   return f_score(total, options.beta);
 }
 
-}  // namespace ptune::tasks
+}  // namespace ptune::eval

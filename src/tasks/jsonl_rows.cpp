@@ -1,11 +1,12 @@
-// JSONL reader: one object per line, fields found by key or dotted path.
+// JSONL objects -> Examples: task fields found by key or dotted path. The line splitting and
+// parsing is util::JsonlReader.
 #include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
 
+#include "ptune/util/jsonl.h"
 #include "readers.h"
-#include "utf8.h"
 
 namespace ptune::tasks::detail {
 namespace {
@@ -132,38 +133,14 @@ Example object_to_example(const json& obj, const FieldMapping& mapping, const st
 
 void read_jsonl(std::string_view content, const std::string& source, const LoadOptions& options,
                 std::vector<Example>& out, LoadReport& report) {
-  int64_t line_no = 0;
-  size_t pos = 0;
-  while (pos < content.size()) {
-    size_t end = content.find('\n', pos);
-    if (end == std::string_view::npos) end = content.size();
-    std::string_view line = content.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    ++report.rows;
+  util::JsonlReader reader(content, source);
+  for (bool more = true; more;) {
     guard_row(options, report, [&] {
-      const size_t bad = find_invalid_utf8(line);
-      if (bad != std::string_view::npos) {
-        throw DataError(source, line_no, "", "invalid UTF-8 at column " + std::to_string(bad + 1));
-      }
       json obj;
-      try {
-        obj = json::parse(line);
-      } catch (const json::parse_error& e) {
-        // e.byte is 1-based within the line; nlohmann's message repeats it, keep the tail.
-        std::string what = e.what();
-        const size_t colon = what.find(": ", what.find("parse error"));
-        throw DataError(source, line_no, "",
-                        "invalid JSON at column " + std::to_string(e.byte) + ": " +
-                            (colon == std::string::npos ? what : what.substr(colon + 2)));
-      }
-      if (!obj.is_object()) {
-        throw DataError(source, line_no, "",
-                        std::string("expected a JSON object, got ") + obj.type_name());
-      }
-      out.push_back(object_to_example(obj, options.mapping, source, line_no));
+      int64_t line = 0;
+      more = next_counted(report, [&] { return reader.next(obj, line); });
+      if (!more) return;
+      out.push_back(object_to_example(obj, options.mapping, source, line));
     });
   }
 }

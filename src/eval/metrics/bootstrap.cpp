@@ -1,17 +1,18 @@
+// Percentile bootstrap; contract in include/ptune/eval/metrics/bootstrap.h.
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "ptune/tasks/metrics.h"
-#include "random.h"
+#include "ptune/eval/metrics/bootstrap.h"
+#include "ptune/util/random.h"
 
-namespace ptune::tasks {
+namespace ptune::eval {
 namespace detail {
 
 void for_each_bootstrap_sample(size_t n, const BootstrapOptions& options,
                                const std::function<void(const std::vector<size_t>&)>& visit) {
   if (n == 0) return;
-  Rng rng(options.seed);
+  util::Rng rng(options.seed);
   std::vector<size_t> sample(n);
   for (size_t b = 0; b < options.resamples; ++b) {
     for (auto& i : sample) i = rng.below(n);
@@ -52,4 +53,4 @@ ConfidenceInterval bootstrap_mean(const std::vector<double>& values,
       options);
 }
 
-}  // namespace ptune::tasks
+}  // namespace ptune::eval

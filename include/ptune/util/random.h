@@ -1,4 +1,4 @@
-// Portable seeded randomness for splits, demo selection and bootstrap.
+// Portable seeded randomness for splits, --limit samples, demo selection and the bootstrap.
 //
 // std::shuffle and std::uniform_int_distribution are implementation-defined, so the same seed
 // would give different splits under libstdc++ and libc++. We use mt19937_64 (fully specified by
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace ptune::tasks::detail {
+namespace ptune::util {
 
 class Rng {
  public:
@@ -51,4 +51,4 @@ inline std::vector<size_t> iota_indices(size_t n) {
   return v;
 }
 
-}  // namespace ptune::tasks::detail
+}  // namespace ptune::util

@@ -1,8 +1,10 @@
+// Accuracy, per-class P/R/F1, macro-F1, confusion matrix; contract in
+// include/ptune/eval/metrics/classification.h.
 #include <stdexcept>
 
-#include "ptune/tasks/metrics.h"
+#include "ptune/eval/metrics/classification.h"
 
-namespace ptune::tasks {
+namespace ptune::eval {
 namespace {
 
 void check_sizes(const std::vector<size_t>& gold, const std::vector<size_t>& predicted) {
@@ -66,4 +68,4 @@ double macro_f1(const std::vector<size_t>& gold, const std::vector<size_t>& pred
   return classification_report(gold, predicted, std::vector<std::string>(num_labels)).macro_f1;
 }
 
-}  // namespace ptune::tasks
+}  // namespace ptune::eval

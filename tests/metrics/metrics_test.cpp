@@ -1,13 +1,16 @@
 // Metric values: hand-computed, or from the reference packages via
 // tests/data/tasks/metrics_golden.py (/opt/ptune-ref/bin/python, sacrebleu 2.6.0,
 // rouge-score 0.1.2, numpy 2.4).
-#include "ptune/tasks/metrics.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace ptune::tasks {
+#include "ptune/eval/metrics/bootstrap.h"
+#include "ptune/eval/metrics/classification.h"
+#include "ptune/eval/metrics/nll.h"
+#include "ptune/eval/metrics/text.h"
+
+namespace ptune::eval {
 namespace {
 
 // The corpus metrics_golden.py scores.
@@ -186,4 +189,4 @@ TEST(Bootstrap, CorpusMetricOverPairs) {
 }
 
 }  // namespace
-}  // namespace ptune::tasks
+}  // namespace ptune::eval

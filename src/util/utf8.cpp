@@ -1,6 +1,7 @@
-#include "utf8.h"
+// UTF-8 validation and code-point splitting; contract in include/ptune/util/utf8.h.
+#include "ptune/util/utf8.h"
 
-namespace ptune::tasks::detail {
+namespace ptune::util {
 namespace {
 
 // Length of the valid sequence starting at s[i], or 0 when it is invalid.
@@ -54,4 +55,4 @@ std::vector<std::string_view> utf8_chars(std::string_view s) {
   return out;
 }
 
-}  // namespace ptune::tasks::detail
+}  // namespace ptune::util

@@ -4,9 +4,9 @@
 #include <map>
 #include <sstream>
 
-#include "ptune/tasks/metrics.h"
+#include "ptune/eval/metrics/text.h"
 
-namespace ptune::tasks {
+namespace ptune::eval {
 namespace {
 
 std::vector<std::string> split_ws(const std::string& s) {
@@ -105,4 +105,4 @@ double rouge_l(std::string_view prediction, const std::vector<std::string>& refe
   return best;
 }
 
-}  // namespace ptune::tasks
+}  // namespace ptune::eval

@@ -1,10 +1,9 @@
-#include "json_reader.h"
+// The strict JSON object reader; contract in include/ptune/util/json_reader.h.
+#include "ptune/util/json_reader.h"
 
 #include <algorithm>
 
-#include "ptune/tasks/errors.h"
-
-namespace ptune::tasks::detail {
+namespace ptune::util {
 namespace {
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -43,16 +42,16 @@ JsonReader::JsonReader(const ordered_json& value, std::string path, const std::s
                        const std::set<std::string>& allowed)
     : obj_(value), path_(std::move(path)), file_(file) {
   if (!obj_.is_object()) {
-    throw TaskFileError(file_, path_, std::string("expected an object, got ") + json_type(obj_));
+    throw JsonKeyError(file_, path_, std::string("expected an object, got ") + json_type(obj_));
   }
   for (const auto& [key, v] : obj_.items()) {
     if (allowed.count(key)) continue;
     std::string known;
     for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
     const std::string hint = closest_name(key, allowed);
-    throw TaskFileError(file_, key_path(key),
-                        "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                            "; known keys here: " + known);
+    throw JsonKeyError(file_, key_path(key),
+                       "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                           "; known keys here: " + known);
   }
 }
 
@@ -67,7 +66,7 @@ std::string JsonReader::key_path(const std::string& key) const {
 }
 
 void JsonReader::fail(const std::string& key, const std::string& reason) const {
-  throw TaskFileError(file_, key_path(key), reason);
+  throw JsonKeyError(file_, key_path(key), reason);
 }
 
 std::string JsonReader::str(const std::string& key, const std::string& fallback) const {
@@ -126,4 +125,4 @@ JsonReader JsonReader::object(const std::string& key, const std::set<std::string
   return JsonReader(v ? *v : empty, key_path(key), file_, allowed);
 }
 
-}  // namespace ptune::tasks::detail
+}  // namespace ptune::util

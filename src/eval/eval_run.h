@@ -1,0 +1,73 @@
+// The inside of run_eval (include/ptune/eval/evaluator.h), shared by its files:
+//   evaluator.cpp            the entry: options, examples, prompts, one strategy, the metric loop
+//   rank_strategy.cpp        classification and multiple choice (rank scoring of candidates)
+//   generation_strategy.cpp  generation and qa (decoding, reference NLL, the rubric judge)
+//   report.cpp               summary.json and the printed table
+// A strategy turns the run's prompts into per-example records and Outcomes; the metrics are
+// then computed from Outcomes by the metric registry, the same way for every task type.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ptune/eval/evaluator.h"
+#include "ptune/eval/metrics/registry.h"
+#include "ptune/eval/prompt_formatter.h"
+#include "ptune/tasks/prompt.h"
+
+namespace ptune::eval::detail {
+
+// One run_eval call: its inputs, the rendered prompts and what the strategies write.
+class EvalRun {
+ public:
+  // Renders every example's prompt (with its few-shot demos) and tokenizes it.
+  EvalRun(const tasks::TaskSpec& task, const tasks::TaskData& data,
+          std::vector<tasks::Example> examples, const Model& model, const Tokenizer& tok,
+          const EvalOptions& opt, Progress* progress);
+
+  const tasks::TaskSpec& task;
+  const tasks::TaskData& data;
+  const std::vector<tasks::Example> examples;
+  const Model& model;
+  const Tokenizer& tok;
+  const EvalOptions& opt;
+  Progress* progress;   // may be null
+  const uint64_t seed;  // --seed, else 0: sampling and the bootstrap
+  const tasks::PromptBuilder prompts;
+  const PromptFormatter format;
+
+  std::vector<std::vector<const tasks::Example*>> demos;  // per example
+  std::vector<std::string> texts;                         // the prompt text the model sees
+  std::vector<std::vector<int32_t>> ids;                  // its token ids
+
+  std::vector<nlohmann::json> records;                // one per example (examples.jsonl)
+  nlohmann::json metrics = nlohmann::json::object();  // summary "metrics": values, tables, extras
+  ScorerStats stats;                                  // summed over every scoring pass
+
+  size_t size() const { return examples.size(); }
+  // A continuation's ids: no BOS, no special-token parsing (as lm-evaluation-harness).
+  std::vector<int32_t> encode_continuation(const std::string& text) const;
+  // Scores `requests` as a progress stage; through the adapter unless `with_adapter` is false
+  // (the judge grades with the plain model). Adds to `stats`.
+  std::vector<std::vector<ContinuationScore>> score(const std::vector<ScoreRequest>& requests,
+                                                    const std::string& stage,
+                                                    bool with_adapter = true);
+  // Whether some metric the task lists reads this kind of outcome.
+  bool wants(Need need) const;
+};
+
+// One strategy per task type: fills the records and the Outcomes its metrics read.
+using Strategy = void (*)(EvalRun& run, Outcomes& out);
+void classification_strategy(EvalRun& run, Outcomes& out);
+void multiple_choice_strategy(EvalRun& run, Outcomes& out);
+// Generation and qa differ only in their task data (references come from the gold field either
+// way), so they share one strategy.
+void text_strategy(EvalRun& run, Outcomes& out);
+
+// summary.json for a finished run.
+nlohmann::json summary_json(const EvalRun& run, const BootstrapOptions& boot, double seconds);
+
+}  // namespace ptune::eval::detail

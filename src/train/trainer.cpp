@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "ptune/io/safetensors.h"
-#include "tasks/random.h"
+#include "ptune/util/random.h"
 
 namespace ptune::train {
 
@@ -116,7 +116,7 @@ std::vector<int64_t> Trainer::epoch_order(uint64_t seed, int64_t epoch, int64_t 
                                           const std::vector<int64_t>& lengths, int64_t batch_size) {
   std::vector<int64_t> order(static_cast<size_t>(num_examples));
   for (int64_t i = 0; i < num_examples; ++i) order[static_cast<size_t>(i)] = i;
-  tasks::detail::Rng rng(tasks::detail::mix_seed(seed, static_cast<uint64_t>(epoch)));
+  util::Rng rng(util::mix_seed(seed, static_cast<uint64_t>(epoch)));
   rng.shuffle(order);
   if (lengths.empty() || batch_size < 2) return order;
 
@@ -161,7 +161,7 @@ StepLog Trainer::train_step(int64_t step) {
   const int64_t micro = opts_.batch_size / opts_.accumulation;
 
   const double t_start = now_s();
-  torch::manual_seed(tasks::detail::mix_seed(opts_.seed ^ 0x5eedULL, static_cast<uint64_t>(step)));
+  torch::manual_seed(util::mix_seed(opts_.seed ^ 0x5eedULL, static_cast<uint64_t>(step)));
   opt_.zero_grad();
   double loss_sum = 0.0;
   for (int64_t s = begin; s < end; s += micro) {

@@ -1,26 +1,19 @@
 // Soft prompts and prefixes under padding (PEFT's issues #1093/#54: left padding put the soft
-// prompt before the pads): a padded row must give exactly the logits of the same row unpadded.
+// prompt before the pads): a padded row must give exactly the logits of the same row unpadded,
+// through PEFT's way (the soft prompt prepended as input embeddings) and through the way ptune
+// runs every method (the prompt's keys/values as `past`, expanded over the batch).
 #include <gtest/gtest.h>
-
-#include <filesystem>
 
 #include "ptune/methods/prefix_tuning.h"
 #include "ptune/methods/prompt_tuning.h"
-#include "test_util.h"
+#include "ptune/model/past_kv.h"
+#include "test_model.h"
 
 namespace ptune {
 namespace {
 
-class MethodPaddingTest : public ::testing::TestWithParam<bool> {
+class MethodPaddingTest : public test::TinyModelFixture<::testing::TestWithParam<bool>> {
  protected:
-  static void SetUpTestSuite() {
-    path_ = test::write_tiny_llama({});
-    model_ = new LlamaModel(LlamaModel::load(path_));
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    std::filesystem::remove(path_);
-  }
   // Row 1 ({7, 11, 2}) padded to length 6 on the left or the right; row 0 unpadded.
   static void padded_batch(bool left, torch::Tensor* ids, torch::Tensor* mask) {
     std::vector<int64_t> r1 = {7, 11, 2}, m1 = {1, 1, 1};
@@ -29,68 +22,73 @@ class MethodPaddingTest : public ::testing::TestWithParam<bool> {
     *ids = torch::stack({torch::tensor({5, 9, 17, 3, 22, 8}), torch::tensor(r1)});
     *mask = torch::stack({torch::ones({6}, torch::kInt64), torch::tensor(m1)});
   }
-  static std::string path_;
-  static LlamaModel* model_;
+  // Logits of {7, 11, 2} alone, then of the padded row 1, both after the prompt's one-row
+  // `state` ([1, Hkv, N, D] per layer); returns max |difference|.
+  static double padded_vs_alone_after(const PastKV& state, bool left) {
+    const PastKV one = expand_past(state, 1);
+    ForwardArgs s;
+    s.input_ids = torch::tensor({7, 11, 2}).unsqueeze(0);
+    s.past = &one;
+    const torch::Tensor ref = model().forward(s).logits[0];
+
+    torch::Tensor ids, mask;
+    padded_batch(left, &ids, &mask);
+    const PastKV two = expand_past(state, 2);
+    ForwardArgs a;
+    a.input_ids = ids;
+    a.past = &two;
+    a.attention_mask = methods::mask_with_prefix(state.length(), mask, 2, 6);
+    const torch::Tensor out = model().forward(a).logits[1].narrow(0, left ? 3 : 0, 3);
+    return (out - ref).abs().max().item<double>();
+  }
 };
-std::string MethodPaddingTest::path_;
-LlamaModel* MethodPaddingTest::model_ = nullptr;
 
 TEST_P(MethodPaddingTest, PromptTuningPaddedRowEqualsUnpadded) {
   const bool left = GetParam();
   torch::manual_seed(0);
-  methods::PromptTuning pt(torch::randn({4, model_->config().n_embd}));
-  auto single = pt.prepend(*model_, torch::tensor({7, 11, 2}).unsqueeze(0));
+  const torch::Tensor soft = torch::randn({4, model().config().n_embd});
+  auto single = methods::prepend_soft_prompt(model(), soft, torch::tensor({7, 11, 2}).unsqueeze(0));
   ForwardArgs s;
   s.input_embeds = single.embeds;
-  auto ref = model_->forward(s).logits[0].narrow(0, 4, 3);
+  auto ref = model().forward(s).logits[0].narrow(0, 4, 3);
 
   torch::Tensor ids, mask;
   padded_batch(left, &ids, &mask);
-  auto in = pt.prepend(*model_, ids, mask);
+  auto in = methods::prepend_soft_prompt(model(), soft, ids, mask);
   ForwardArgs a;
   a.input_embeds = in.embeds;
   a.attention_mask = in.mask;
-  auto out = model_->forward(a).logits[1].narrow(0, left ? 3 + 4 : 4, 3);
+  auto out = model().forward(a).logits[1].narrow(0, left ? 3 + 4 : 4, 3);
   EXPECT_LT((out - ref).abs().max().item<double>(), 1e-5);
+}
+
+TEST_P(MethodPaddingTest, PromptTuningStatePaddedRowEqualsUnpadded) {
+  torch::manual_seed(0);
+  const methods::PromptEmbedding soft(torch::randn({4, model().config().n_embd}));
+  EXPECT_LT(padded_vs_alone_after(soft.state(model(), /*training=*/false), GetParam()), 1e-5);
 }
 
 TEST_P(MethodPaddingTest, PrefixTuningPaddedRowEqualsUnpadded) {
-  const bool left = GetParam();
-  const LlamaConfig& c = model_->config();
+  const ModelConfig& c = model().config();
   torch::manual_seed(0);
-  methods::PrefixTuning pre(torch::randn({3, c.n_layer * 2 * c.n_head_kv * c.head_dim}), c);
-  PastKV p1 = pre.past(1);
-  ForwardArgs s;
-  s.input_ids = torch::tensor({7, 11, 2}).unsqueeze(0);
-  s.past = &p1;
-  auto ref = model_->forward(s).logits[0];
-
-  torch::Tensor ids, mask;
-  padded_batch(left, &ids, &mask);
-  PastKV p2 = pre.past(2);
-  ForwardArgs a;
-  a.input_ids = ids;
-  a.past = &p2;
-  a.attention_mask = pre.extend_mask(mask, 2, 6);
-  auto out = model_->forward(a).logits[1].narrow(0, left ? 3 : 0, 3);
-  EXPECT_LT((out - ref).abs().max().item<double>(), 1e-5);
+  const methods::PrefixEncoder pre(torch::randn({3, c.n_layer * 2 * c.n_head_kv * c.head_dim}), c);
+  EXPECT_LT(padded_vs_alone_after(pre.state(model(), /*training=*/false), GetParam()), 1e-5);
 }
 
 TEST_P(MethodPaddingTest, GradientsReachOnlyTheTrainablePrompt) {
-  const LlamaConfig& c = model_->config();
+  const ModelConfig& c = model().config();
   auto soft = torch::randn({4, c.n_embd}).requires_grad_(true);
-  methods::PromptTuning pt(soft);
   torch::Tensor ids, mask;
   padded_batch(GetParam(), &ids, &mask);
-  auto in = pt.prepend(*model_, ids, mask);
+  auto in = methods::prepend_soft_prompt(model(), soft, ids, mask);
   ForwardArgs a;
   a.input_embeds = in.embeds;
   a.attention_mask = in.mask;
   a.logits_at = LogitsAt::Last;
-  model_->forward(a).logits.logsumexp(-1).sum().backward();
+  model().forward(a).logits.logsumexp(-1).sum().backward();
   ASSERT_TRUE(soft.grad().defined());
   EXPECT_GT(soft.grad().abs().sum().item<double>(), 0.0);
-  EXPECT_FALSE(model_->token_embedding().grad().defined());
+  EXPECT_FALSE(model().token_embedding().grad().defined());
 }
 
 INSTANTIATE_TEST_SUITE_P(Padding, MethodPaddingTest, ::testing::Values(false, true),

@@ -10,10 +10,11 @@
 #include <filesystem>
 
 #include "ptune/io/gguf.h"
-#include "ptune/methods/adapter.h"
 #include "ptune/methods/prefix_tuning.h"
+#include "ptune/methods/prompt_artifact.h"
 #include "ptune/methods/prompt_tuning.h"
-#include "test_util.h"
+#include "ptune/methods/registry.h"
+#include "test_model.h"
 
 namespace ptune {
 namespace {
@@ -22,14 +23,10 @@ constexpr double kTol = 2e-3;
 
 class PeftInteropTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (!std::filesystem::exists(test::default_model_path())) return;
-    model_ = new LlamaModel(LlamaModel::load(test::default_model_path()));
-  }
-  static void TearDownTestSuite() { delete model_; }
   void SetUp() override {
     std::string path;
     if (!test::default_model(&path)) GTEST_SKIP() << "default model missing";
+    model_ = test::real_model()->model.get();
   }
   static std::string dir(const char* method) {
     return test::data_path(std::string("peft_smollm2/") + method);
@@ -43,10 +40,10 @@ class PeftInteropTest : public ::testing::Test {
     auto o = ours.contiguous();
     return test::max_golden_logit_diff(o.data_ptr<float>(), o.size(1), positions, stride);
   }
-  // Max |ours - golden| over the golden's inputs, run through the adapter's keys/values (the
+  // Max |ours - golden| over the golden's inputs, run through the artifact's keys/values (the
   // path generate, chat and eval take).
-  static double max_diff_through(const methods::Adapter& adapter, const nlohmann::json& g) {
-    PastKV state = adapter.prefix_state(*model_);
+  static double max_diff_through(const methods::PromptArtifact& artifact, const nlohmann::json& g) {
+    PastKV state = artifact.state(*model_);
     const int64_t stride = g.at("vocab_stride").get<int64_t>();
     double worst = 0;
     for (const auto& in : g.at("inputs")) {
@@ -60,24 +57,28 @@ class PeftInteropTest : public ::testing::Test {
   static void expect_same_bytes(const std::string& a, const std::string& b) {
     EXPECT_EQ(test::read_file(a), test::read_file(b)) << a << " vs " << b;
   }
-  static LlamaModel* model_;
+  // A saved artifact as its method loads it (what load_prompt_artifact calls).
+  static std::unique_ptr<methods::TrainablePrompt> load(const char* method_name,
+                                                        const std::string& path) {
+    return methods::method_named(method_name).load(path, *model_);
+  }
+  static inline const Model* model_ = nullptr;
 };
-LlamaModel* PeftInteropTest::model_ = nullptr;
 
 TEST_F(PeftInteropTest, PromptTuningFromPeftGivesPeftLogits) {
   torch::InferenceMode guard;
-  auto pt = methods::PromptTuning::load(dir("prompt_tuning"), model_->config());
-  ASSERT_EQ(pt.n_virtual(), 8);
+  auto pt = load("prompt-tuning", dir("prompt_tuning"));
+  ASSERT_EQ(pt->n_virtual(), 8);
   auto g = golden("prompt_tuning");
   const int64_t stride = g.at("vocab_stride").get<int64_t>();
   double worst = 0;
   for (const auto& in : g.at("inputs")) {
     auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
-    auto inputs = pt.prepend(*model_, ids);
+    auto inputs = methods::prepend_soft_prompt(*model_, pt->output(false), ids);
     ForwardArgs a;
     a.input_embeds = inputs.embeds;
     a.attention_mask = inputs.mask;
-    auto logits = model_->forward(a).logits[0].narrow(0, pt.n_virtual(), ids.size(1));
+    auto logits = model_->forward(a).logits[0].narrow(0, pt->n_virtual(), ids.size(1));
     worst = std::max(worst, max_diff(logits, in.at("positions"), stride));
   }
   std::printf("[ peft ] prompt tuning: max |logit diff| vs PEFT %.3g over %zu inputs\n", worst,
@@ -87,18 +88,18 @@ TEST_F(PeftInteropTest, PromptTuningFromPeftGivesPeftLogits) {
 
 TEST_F(PeftInteropTest, PrefixTuningFromPeftGivesPeftLogits) {
   torch::InferenceMode guard;
-  auto pre = methods::PrefixTuning::load(dir("prefix_tuning"), model_->config());
-  ASSERT_EQ(pre.n_virtual(), 4);
+  auto pre = load("prefix-tuning", dir("prefix_tuning"));
+  ASSERT_EQ(pre->n_virtual(), 4);
   auto g = golden("prefix_tuning");
   const int64_t stride = g.at("vocab_stride").get<int64_t>();
   double worst = 0;
   for (const auto& in : g.at("inputs")) {
     auto ids = torch::tensor(in.at("ids").get<std::vector<int64_t>>()).unsqueeze(0);
-    PastKV past = pre.past(1);
+    PastKV past = pre->state(*model_, false);
     ForwardArgs a;
     a.input_ids = ids;
     a.past = &past;
-    a.attention_mask = pre.extend_mask({}, 1, ids.size(1));
+    a.attention_mask = methods::mask_with_prefix(pre->n_virtual(), {}, 1, ids.size(1));
     worst = std::max(worst, max_diff(model_->forward(a).logits[0], in.at("positions"), stride));
   }
   std::printf("[ peft ] prefix tuning: max |logit diff| vs PEFT %.3g over %zu inputs\n", worst,
@@ -108,9 +109,9 @@ TEST_F(PeftInteropTest, PrefixTuningFromPeftGivesPeftLogits) {
 
 TEST_F(PeftInteropTest, PTuningFromPeftGivesPeftLogits) {
   torch::InferenceMode guard;
-  auto adapter = methods::Adapter::load(dir("p_tuning"), model_->config());
-  ASSERT_EQ(adapter.method(), "P_TUNING");
-  ASSERT_EQ(adapter.n_virtual(), 6);
+  auto adapter = methods::load_prompt_artifact(dir("p_tuning"), *model_);
+  ASSERT_EQ(adapter.method, "p-tuning");
+  ASSERT_EQ(adapter.continuous->n_virtual(), 6);
   auto g = golden("p_tuning");
   const double worst = max_diff_through(adapter, g);
   std::printf("[ peft ] P-tuning: max |logit diff| vs PEFT %.3g over %zu inputs\n", worst,
@@ -124,11 +125,8 @@ TEST_F(PeftInteropTest, SavedArtifactsAreByteIdenticalToPeft) {
     SCOPED_TRACE(method);
     const std::string out = (tmp / method).string();
     const std::string base = "SmolLM2-135M-Instruct";  // only the weights file is compared
-    if (std::string(method) == "prompt_tuning") {
-      methods::PromptTuning::load(dir(method), model_->config()).save(out, model_->config(), base);
-    } else {
-      methods::PrefixTuning::load(dir(method), model_->config()).save(out, model_->config(), base);
-    }
+    methods::load_prompt_artifact(dir(method), *model_)
+        .continuous->save(out, model_->config(), base);
     expect_same_bytes(out + "/adapter_model.safetensors",
                       dir(method) + "/adapter_model.safetensors");
   }
@@ -137,7 +135,7 @@ TEST_F(PeftInteropTest, SavedArtifactsAreByteIdenticalToPeft) {
 
 TEST_F(PeftInteropTest, WrongMethodIsNamed) {
   try {
-    methods::PrefixTuning::load(dir("prompt_tuning"), model_->config());
+    load("prefix-tuning", dir("prompt_tuning"));
     FAIL() << "expected an error";
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("PROMPT_TUNING"), std::string::npos) << e.what();
@@ -150,14 +148,15 @@ TEST_F(PeftInteropTest, WrongMethodIsNamed) {
 namespace ptune {
 namespace {
 
-// Inference through Adapter::prefix_state (what generate/chat use) equals the method's own path.
+// Inference through PromptArtifact::state (what generate/chat use) equals PEFT's own paths:
+// prepended embeddings for a soft prompt, a prefix with its mask for prefix tuning.
 TEST_F(PeftInteropTest, AdapterPrefixStateMatchesTheMethodsOwnForward) {
   torch::InferenceMode guard;
   auto ids = torch::tensor({504, 3445, 314, 1125}).unsqueeze(0);
   for (const char* method : {"prompt_tuning", "prefix_tuning"}) {
     SCOPED_TRACE(method);
-    auto adapter = methods::Adapter::load(dir(method), model_->config());
-    PastKV state = adapter.prefix_state(*model_);
+    auto adapter = methods::load_prompt_artifact(dir(method), *model_);
+    PastKV state = adapter.state(*model_);
     ForwardArgs a;
     a.input_ids = ids;
     a.past = &state;
@@ -165,12 +164,13 @@ TEST_F(PeftInteropTest, AdapterPrefixStateMatchesTheMethodsOwnForward) {
     ForwardArgs b;
     torch::Tensor direct;
     if (std::string(method) == "prompt_tuning") {
-      auto in = methods::PromptTuning::load(dir(method), model_->config()).prepend(*model_, ids);
+      auto in = methods::prepend_soft_prompt(*model_, adapter.continuous->output(false), ids);
       b.input_embeds = in.embeds;
-      direct = model_->forward(b).logits[0].narrow(0, adapter.n_virtual(), 4);
+      direct = model_->forward(b).logits[0].narrow(0, adapter.continuous->n_virtual(), 4);
     } else {
-      auto pre = methods::PrefixTuning::load(dir(method), model_->config());
-      PastKV p = pre.past(1);
+      const ModelConfig& c = model_->config();
+      PastKV p =
+          past_from_flat(adapter.continuous->output(false), c.n_layer, c.n_head_kv, c.head_dim);
       b.input_ids = ids;
       b.past = &p;
       direct = model_->forward(b).logits[0];
@@ -193,13 +193,13 @@ class PtuneToPeftTest : public PeftInteropTest,
 TEST_P(PtuneToPeftTest, PeftLogitsOfPtuneTrainedArtifact) {
   torch::InferenceMode guard;
   const std::string dir = test::data_path(std::string("ptune_smollm2/") + GetParam());
-  auto adapter = methods::Adapter::load(dir, model_->config());
-  EXPECT_EQ(adapter.n_virtual(), 8);
+  auto adapter = methods::load_prompt_artifact(dir, *model_);
+  EXPECT_EQ(adapter.continuous->n_virtual(), 8);
   auto g = nlohmann::json::parse(test::read_file(dir + "/logits.json"));
   const double worst = max_diff_through(adapter, g);
   std::printf(
       "[ peft ] ptune-trained %s (%s) loaded by PEFT: max |logit diff| %.3g over %zu inputs\n",
-      GetParam(), adapter.method().c_str(), worst, g.at("inputs").size());
+      GetParam(), adapter.method.c_str(), worst, g.at("inputs").size());
   EXPECT_LT(worst, kTol);
 }
 

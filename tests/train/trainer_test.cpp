@@ -11,9 +11,9 @@
 #include <csignal>
 #include <filesystem>
 
-#include "ptune/model/llama.h"
+#include "ptune/model/model.h"
 #include "ptune/train/trainer.h"
-#include "test_util.h"
+#include "test_model.h"
 
 namespace ptune::train {
 namespace {
@@ -22,22 +22,20 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kVirtual = 4, kLen = 6, kExamples = 16;
 
-class SoftPromptTest : public ::testing::Test {
+class SoftPromptTest : public test::TinyModelTest {
  protected:
   static void SetUpTestSuite() {
-    path_ = test::write_tiny_llama(test::TinyLlama{});
-    model_ = new LlamaModel(LlamaModel::load(path_));
     torch::manual_seed(123);
     data_ = new torch::Tensor(torch::randint(0, 64, {kExamples, kLen}, torch::kInt64));
   }
   static void TearDownTestSuite() {
-    delete model_;
     delete data_;
-    fs::remove(path_);
+    data_ = nullptr;
   }
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           ("ptune_train_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("ptune_train_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -54,10 +52,11 @@ class SoftPromptTest : public ::testing::Test {
     torch::Tensor ids = data_->index_select(0, rows);  // [B, T]
     const int64_t b = ids.size(0);
     ForwardArgs a;
-    a.input_embeds = torch::cat({prompt.unsqueeze(0).expand({b, kVirtual, 32}), model_->embed(ids)}, 1);
+    a.input_embeds =
+        torch::cat({prompt.unsqueeze(0).expand({b, kVirtual, 32}), model().embed(ids)}, 1);
     a.logits_at = LogitsAt::Positions;
     a.logit_positions = (torch::arange(kLen) + (kVirtual - 1)).unsqueeze(0).expand({b, kLen});
-    torch::Tensor logits = model_->forward(a).logits;  // [B, T, V]
+    torch::Tensor logits = model().forward(a).logits;  // [B, T, V]
     return torch::nn::functional::cross_entropy(logits.reshape({b * kLen, -1}), ids.reshape({-1}));
   }
   static LossFn loss_fn(const torch::Tensor& prompt) {
@@ -81,13 +80,9 @@ class SoftPromptTest : public ::testing::Test {
   }
   std::string file(const std::string& name) const { return (dir_ / name).string(); }
 
-  static std::string path_;
-  static LlamaModel* model_;
   static torch::Tensor* data_;
   fs::path dir_;
 };
-std::string SoftPromptTest::path_;
-LlamaModel* SoftPromptTest::model_ = nullptr;
 torch::Tensor* SoftPromptTest::data_ = nullptr;
 
 TEST_F(SoftPromptTest, LossDecreases) {
@@ -127,10 +122,13 @@ TEST_F(SoftPromptTest, DataOrderIsASeededPermutationPerEpoch) {
   o.batch_size = 5;  // 16 examples: 4 steps per epoch, the last one with 1 example
   std::vector<int64_t> seen(kExamples, 0);
   torch::Tensor p = torch::zeros({1}).set_requires_grad(true);
-  Trainer t({p}, [&](const Batch& b) {
-    for (int64_t i : b.indices) ++seen[static_cast<size_t>(i)];
-    return (p * p).sum();
-  }, kExamples, o);
+  Trainer t(
+      {p},
+      [&](const Batch& b) {
+        for (int64_t i : b.indices) ++seen[static_cast<size_t>(i)];
+        return (p * p).sum();
+      },
+      kExamples, o);
   EXPECT_EQ(t.run().steps, 8);
   for (int64_t n : seen) EXPECT_EQ(n, 2);
 }
@@ -219,7 +217,8 @@ class ResumeTest : public SoftPromptTest {
     EXPECT_EQ(full.steps, 12);
     EXPECT_TRUE(torch::equal(prompt.detach(), resumed.detach()))
         << "max diff " << (prompt - resumed).abs().max().item<double>();
-    const std::string a = test::read_file(file("full.jsonl")), b = test::read_file(file(tag + ".jsonl"));
+    const std::string a = test::read_file(file("full.jsonl")),
+                      b = test::read_file(file(tag + ".jsonl"));
     EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 12);
     EXPECT_EQ(a, b);  // same losses, learning rates, norms and metrics, digit for digit
   }

@@ -16,7 +16,7 @@
 #include "ptune/io/gguf.h"
 #include "ptune/tasks/task.h"
 #include "ptune/train/tune.h"
-#include "test_util.h"
+#include "test_model.h"
 
 namespace ptune::train {
 namespace {
@@ -25,18 +25,12 @@ namespace fs = std::filesystem;
 
 class TuneTest : public ::testing::Test {
  protected:
+  // The shared real model (test_model.h); null when it is missing, where SetUp skips.
   static void SetUpTestSuite() {
-    const std::string path = test::default_model_path();
-    if (!std::ifstream(path).good()) return;
-    auto file = gguf::GgufFile::open(path);
-    tok_ = new Tokenizer(Tokenizer::from_gguf(file));
-    model_ = new LlamaModel(LlamaModel::from_gguf(file));
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    delete tok_;
-    model_ = nullptr;
-    tok_ = nullptr;
+    if (const test::RealModel* real = test::real_model()) {
+      model_ = real->model.get();
+      tok_ = real->tokenizer.get();
+    }
   }
   void SetUp() override {
     std::string model;
@@ -62,12 +56,14 @@ class TuneTest : public ::testing::Test {
     data->dev.resize(n_dev);
   }
 
-  static TuneOptions options(TuneMethod method, int64_t batch, int64_t steps, double lr) {
+  // The method's defaults with 8 virtual tokens, set by option name as `ptune tune` sets them.
+  static TuneOptions options(const std::string& method, int64_t batch, int64_t steps, double lr) {
     TuneOptions o;
     o.method = method;
-    o.prompt_tuning.virtual_tokens = 8;
-    o.p_tuning.virtual_tokens = 8;
-    o.prefix_tuning.virtual_tokens = 8;
+    o.config = methods::method_named(method).make_config();
+    methods::ConfigFields fields;
+    o.config->describe(fields);
+    fields.set("virtual-tokens", "8");
     o.train.batch_size = batch;
     o.train.max_steps = steps;
     o.train.lr = lr;
@@ -83,15 +79,16 @@ class TuneTest : public ::testing::Test {
     return s.str();
   }
 
-  void expect_artifacts(const TuneResult& r, TuneMethod method, const std::string& loss_kind,
-                        const std::string& metric, int64_t steps) {
+  void expect_artifacts(const TuneResult& r, const std::string& method,
+                        const std::string& loss_kind, const std::string& metric, int64_t steps) {
     EXPECT_TRUE(fs::exists(dir_ / "adapter_config.json"));
     EXPECT_TRUE(fs::exists(dir_ / "adapter_model.safetensors"));
     ASSERT_TRUE(fs::exists(dir_ / "ptune_train.json"));
     const nlohmann::json rec =
         nlohmann::json::parse(test::read_file((dir_ / "ptune_train.json").string()));
     EXPECT_EQ(rec, r.record);
-    EXPECT_EQ(rec.at("method"), method_name(method));
+    EXPECT_EQ(rec.at("method"), method);
+    EXPECT_EQ(rec.at("method_config").at("virtual-tokens"), 8);
     EXPECT_EQ(rec.at("loss"), loss_kind);
     EXPECT_EQ(rec.at("steps"), steps);
     EXPECT_EQ(rec.at("dev_metric"), metric);
@@ -102,23 +99,20 @@ class TuneTest : public ::testing::Test {
     EXPECT_GT(rec.at("trainable_parameters").get<int64_t>(), 0);
     const nlohmann::json cfg =
         nlohmann::json::parse(test::read_file((dir_ / "adapter_config.json").string()));
-    const char* peft_type = method == TuneMethod::PromptTuning ? "PROMPT_TUNING"
-                            : method == TuneMethod::PTuning    ? "P_TUNING"
-                                                               : "PREFIX_TUNING";
-    EXPECT_EQ(cfg.at("peft_type"), peft_type);
+    EXPECT_EQ(cfg.at("peft_type"), methods::method_named(method).peft_type);
     EXPECT_EQ(cfg.at("num_virtual_tokens"), 8);
     EXPECT_EQ(cfg.at("base_model_name_or_path"), "SmolLM2-135M-Instruct");
   }
 
-  static Tokenizer* tok_;
-  static LlamaModel* model_;
+  static const Tokenizer* tok_;
+  static const Model* model_;
   fs::path dir_;
 };
-Tokenizer* TuneTest::tok_ = nullptr;
-LlamaModel* TuneTest::model_ = nullptr;
+const Tokenizer* TuneTest::tok_ = nullptr;
+const Model* TuneTest::model_ = nullptr;
 
 struct MethodCase {
-  TuneMethod method;
+  const char* method;
   double lr;
 };
 
@@ -144,18 +138,13 @@ TEST_P(TuneMethodTest, SentimentLossGoesDownAndArtifactsAreWritten) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, TuneMethodTest,
-                         ::testing::Values(MethodCase{TuneMethod::PromptTuning, 3e-2},
-                                           MethodCase{TuneMethod::PTuning, 1e-3},
-                                           MethodCase{TuneMethod::PrefixTuning, 3e-2}),
+                         ::testing::Values(MethodCase{"prompt-tuning", 3e-2},
+                                           MethodCase{"p-tuning", 1e-3},
+                                           MethodCase{"prefix-tuning", 3e-2}),
                          [](const auto& info) {
-                           switch (info.param.method) {
-                             case TuneMethod::PromptTuning:
-                               return std::string("PromptTuning");
-                             case TuneMethod::PTuning:
-                               return std::string("PTuning");
-                             default:
-                               return std::string("PrefixTuning");
-                           }
+                           std::string name = info.param.method;
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
                          });
 
 // With the same seed, prompt tuning's sampled-vocabulary embeddings and prefix tuning's
@@ -165,15 +154,15 @@ TEST_F(TuneTest, PrefixInitMatchesTheSoftPromptOfTheSameTokens) {
   tasks::TaskData data;
   load("sentiment", 8, 0, &task, &data);
   const TuneResult soft =
-      tune_prompt(task, data, *model_, *tok_, options(TuneMethod::PromptTuning, 8, 1, 3e-2));
+      tune_prompt(task, data, *model_, *tok_, options("prompt-tuning", 8, 1, 3e-2));
   const TuneResult prefix =
-      tune_prompt(task, data, *model_, *tok_, options(TuneMethod::PrefixTuning, 8, 1, 3e-2));
+      tune_prompt(task, data, *model_, *tok_, options("prefix-tuning", 8, 1, 3e-2));
   ASSERT_EQ(soft.train.log.size(), 1u);
   ASSERT_EQ(prefix.train.log.size(), 1u);
   EXPECT_NEAR(soft.train.log[0].loss, prefix.train.log[0].loss, 1e-4);
   EXPECT_GT(soft.train.log[0].loss, 0.0);
   // Prompt tuning learns N x C numbers, prefix tuning N x L x 2 x Hkv x D.
-  const LlamaConfig& c = model_->config();
+  const ModelConfig& c = model_->config();
   EXPECT_EQ(soft.trainable_parameters, 8 * c.n_embd);
   EXPECT_EQ(prefix.trainable_parameters, 8 * c.n_layer * 2 * c.n_head_kv * c.head_dim);
 }
@@ -187,15 +176,15 @@ TEST_F(TuneTest, SharedPrefixGivesTheSameLoss) {
     tasks::TaskData data;
     const int64_t n = std::string(example) == "short-qa" ? 4 : 8;  // qa passages are long
     load(example, n, 0, &task, &data);
-    for (TuneMethod m : {TuneMethod::PromptTuning, TuneMethod::PrefixTuning}) {
-      SCOPED_TRACE(std::string(example) + " " + method_name(m));
+    for (const char* m : {"prompt-tuning", "prefix-tuning"}) {
+      SCOPED_TRACE(std::string(example) + " " + m);
       TuneOptions o = options(m, n, 1, 3e-2);
       const double shared = tune_prompt(task, data, *model_, *tok_, o).train.log.at(0).loss;
       o.share_prefix = false;
       const double full = tune_prompt(task, data, *model_, *tok_, o).train.log.at(0).loss;
       EXPECT_NEAR(shared, full, 1e-4 * (1 + full));
-      std::printf("[ tune ] %s %s first loss: shared prefix %.6f, full rows %.6f\n", example,
-                  method_name(m), shared, full);
+      std::printf("[ tune ] %s %s first loss: shared prefix %.6f, full rows %.6f\n", example, m,
+                  shared, full);
     }
   }
 }
@@ -204,26 +193,37 @@ TEST_F(TuneTest, QaTrainsWithTheLanguageModelLoss) {
   tasks::TaskSpec task;
   tasks::TaskData data;
   load("short-qa", 4, 2, &task, &data);
-  TuneOptions o = options(TuneMethod::PromptTuning, 4, 4, 3e-2);
+  TuneOptions o = options("prompt-tuning", 4, 4, 3e-2);
   o.out_dir = dir_.string();
   const TuneResult r = tune_prompt(task, data, *model_, *tok_, o);
   ASSERT_EQ(r.train.log.size(), 4u);
   const std::string trace = losses(r.train);
   EXPECT_LT(r.train.log.back().loss, r.train.log.front().loss) << trace;
   EXPECT_EQ(r.metric, task.metrics.front());
-  expect_artifacts(r, TuneMethod::PromptTuning, "lm", task.metrics.front(), 4);
+  expect_artifacts(r, "prompt-tuning", "lm", task.metrics.front(), 4);
 }
 
 TEST_F(TuneTest, RefusesWhatItCannotTrain) {
   tasks::TaskSpec task;
   tasks::TaskData data;
   load("sentiment", 4, 0, &task, &data);
-  TuneOptions o = options(TuneMethod::PromptTuning, 4, 1, 3e-2);
+  TuneOptions o = options("prompt-tuning", 4, 1, 3e-2);
   // A template with {soft} slots.
   o.template_name = "soft";
   EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
-  // Bad training options.
+  // An unknown method, a config the method refuses, a dev metric that does not fit the task.
   o.template_name = "default";
+  o.method = "lora";
+  EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
+  o = options("prompt-tuning", 4, 1, 3e-2);
+  methods::ConfigFields fields;
+  o.config->describe(fields);
+  fields.set("init", "text");  // without --init-text
+  EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
+  o = options("prompt-tuning", 4, 1, 3e-2);
+  o.eval_metric = "bleu";
+  EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
+  // Bad training options.
   o.train.batch_size = 0;
   EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
   // A multiple-choice task.

@@ -1,32 +1,25 @@
-// PEFT prompt-learning adapters: adapter_config.json and the tensors of adapter_model.safetensors.
+// PEFT prompt-learning adapters: the keys of adapter_config.json every method has, and the
+// artifact directory's I/O.
 //
 // A PEFT artifact directory holds
 //   adapter_config.json        asdict(config): indent 2, sorted keys, no trailing newline
-//   adapter_model.safetensors  metadata {"format": "pt"}, F32 tensors:
-//     prompt_embeddings  the prompt as the model consumes it (for P-tuning and projected prefix
-//                        tuning the encoder OUTPUT, not the encoder):
-//       PROMPT_TUNING, P_TUNING, MULTITASK_PROMPT_TUNING: [N * num_transformer_submodules, token_dim]
-//       PREFIX_TUNING: [N, num_layers * 2 * token_dim]; per virtual token the row is
-//         [L0_K, L0_V, L1_K, L1_V, ...], each block num_attention_heads * head_dim wide. With
-//         grouped-query attention PEFT stores token_dim = head_dim * num_key_value_heads and
-//         num_attention_heads = num_key_value_heads (see fill_from_model).
-//     MULTITASK_PROMPT_TUNING also: prefix_task_cols [num_tasks, N, num_ranks],
-//                                   prefix_task_rows [num_tasks, num_ranks, token_dim]
-// (N = num_virtual_tokens.)
+//   adapter_model.safetensors  metadata {"format": "pt"}, F32 tensors (prompt_embeddings, ...)
 //
-// Field names, defaults and enum spellings are PEFT's (peft/tuners/*/config.py), so a config
-// reads and writes unchanged in both directions. Keys we do not model (auto_mapping,
-// modules_to_save, peft_version, keys of newer PEFT versions, ...) are kept verbatim in `extra`
-// and written back.
+// io models only what every prompt-learning method shares (PeftConfig + PromptLearningConfig
+// in peft/config.py): peft_type, the base model, the virtual tokens and the model's dimensions.
+// Any other key -- a method's own (prompt_tuning_init, encoder_*, prefix_projection, ...), a
+// common key we do not model (auto_mapping, modules_to_save, peft_version) or a key of a newer
+// PEFT -- is kept verbatim in `keys` and written back, so a config reads and writes unchanged in
+// both directions. What peft_type means, which tensors an artifact holds and the method keys'
+// checks belong to the methods layer (ptune/methods/peft_schema.h, one schema per method).
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "ptune/io/safetensors.h"
@@ -38,26 +31,8 @@ class PeftConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class PeftType { PROMPT_TUNING, P_TUNING, PREFIX_TUNING, MULTITASK_PROMPT_TUNING };
-// How prompt tuning initialises the prompt. The last three are MULTITASK_PROMPT_TUNING's.
-enum class PromptTuningInit {
-  RANDOM,
-  SAMPLE_VOCAB,
-  TEXT,
-  AVERAGE_SOURCE_TASKS,
-  EXACT_SOURCE_TASK,
-  ONLY_SOURCE_SHARED,
-};
-// P-tuning's prompt encoder.
-enum class EncoderType { MLP, LSTM };
-
-const char* peft_type_name(PeftType t);  // "PROMPT_TUNING"
-const char* prompt_tuning_init_name(PromptTuningInit t);
-const char* encoder_type_name(EncoderType t);
-
 struct PromptLearningConfig {
-  // --- every method (PeftConfig + PromptLearningConfig) ---
-  PeftType peft_type = PeftType::PROMPT_TUNING;      // required
+  std::string peft_type;  // required, PEFT's spelling ("PROMPT_TUNING"); any non-empty string
   std::optional<std::string> task_type = "CAUSAL_LM";  // SEQ_CLS, SEQ_2_SEQ_LM, CAUSAL_LM, ...
   std::optional<std::string> base_model_name_or_path;  // what the adapter was trained on
   std::optional<std::string> revision;                 // of the base model
@@ -68,42 +43,38 @@ struct PromptLearningConfig {
   int64_t num_attention_heads = 0;         // required (prefix + GQA: num_key_value_heads)
   int64_t num_layers = 0;                  // required: transformer blocks
 
-  // --- PROMPT_TUNING and MULTITASK_PROMPT_TUNING ---
-  PromptTuningInit prompt_tuning_init = PromptTuningInit::RANDOM;
-  std::optional<std::string> prompt_tuning_init_text;  // required when init is TEXT
-  std::optional<std::string> tokenizer_name_or_path;   // required when init is TEXT
+  // Every other key, as read (a JSON object): written back verbatim.
+  nlohmann::json keys = nlohmann::json::object();
 
-  // --- MULTITASK_PROMPT_TUNING ---
-  std::optional<std::string> prompt_tuning_init_state_dict_path;  // source-task checkpoint
-  int64_t prompt_tuning_init_task = 0;  // task id for EXACT_SOURCE_TASK
-  int64_t num_ranks = 1;                // rank of the task-specific factors
-  int64_t num_tasks = 1;
-
-  // --- P_TUNING (encoder_hidden_size also for projected PREFIX_TUNING) ---
-  EncoderType encoder_reparameterization_type = EncoderType::MLP;
-  std::optional<int64_t> encoder_hidden_size;  // PEFT fills token_dim when unset
-  int64_t encoder_num_layers = 2;              // LSTM layers (the MLP always has 2)
-  double encoder_dropout = 0.0;
-
-  // --- PREFIX_TUNING ---
-  bool prefix_projection = false;  // train through an MLP; the saved tensor is its output
-
-  // Keys not modelled above, as JSON text by key ("null", "\"0.21.2\"", ...): written back as is.
-  std::map<std::string, std::string> extra;
-
-  // Cross-field checks (PEFT's __post_init__ and more); throws PeftConfigError naming the key.
+  // Checks the common keys; throws PeftConfigError naming the key.
   void validate() const;
 };
 
-// Reads adapter_config.json text. A missing required key, a wrong type or an unknown enum value
-// is a PeftConfigError naming the key; unknown keys go to `extra`. The result is validated.
+// Reads adapter_config.json text. A missing required key or a wrong type is a PeftConfigError
+// naming the key; other keys go to `keys`. The result is validated (common keys only).
 PromptLearningConfig parse_config(std::string_view json_text);
 PromptLearningConfig read_config(const std::string& path);  // errors prefixed with the path
-// The JSON PEFT writes for this config: the method's keys, sorted, indent 2, non-ASCII escaped,
-// no trailing newline. PEFT keys with no field here (auto_mapping, modules_to_save, ...) default
-// to null unless `extra` holds them.
+// The JSON PEFT writes: sorted keys, indent 2, non-ASCII escaped, no trailing newline. The
+// common keys PEFT writes and we do not model (auto_mapping, modules_to_save) are null unless
+// `keys` holds them; a method's own keys are whatever `keys` holds.
 std::string to_json(const PromptLearningConfig& config);
 void write_config(const std::string& path, const PromptLearningConfig& config);  // atomic
+
+// Typed reads of one of `config.keys`, for the methods' own keys: an absent key gives
+// `fallback`; a wrong type is a PeftConfigError naming the key ("key 'encoder_num_layers' must
+// be an integer, got a float"). null is accepted only where the result is optional.
+int64_t key_int(const PromptLearningConfig& config, const char* key, int64_t fallback);
+std::optional<int64_t> key_nullable_int(const PromptLearningConfig& config, const char* key);
+bool key_bool(const PromptLearningConfig& config, const char* key, bool fallback);
+double key_double(const PromptLearningConfig& config, const char* key, double fallback);
+std::optional<std::string> key_string(const PromptLearningConfig& config, const char* key);
+// A string that must be one of `choices` (an enum of PEFT's):
+//   key 'prompt_tuning_init': unknown value "ZEROS" (expected one of RANDOM, SAMPLE_VOCAB, TEXT)
+std::string key_enum(const PromptLearningConfig& config, const char* key,
+                     const std::string& fallback, const std::vector<std::string>& choices);
+// "key 'K': unknown value \"V\" (expected one of A, B)", the text of key_enum's error.
+std::string unknown_value_message(const char* key, const std::string& value,
+                                  const std::vector<std::string>& choices);
 
 // What the base model looks like, for filling and checking a config.
 struct ModelDims {
@@ -113,29 +84,25 @@ struct ModelDims {
   int64_t num_kv_heads = 0;  // == num_heads without grouped-query attention
   int64_t head_dim = 0;      // 0: hidden_size / num_heads
 };
-// Sets token_dim, num_layers, num_attention_heads (and encoder_hidden_size when unset) from the
-// model as PEFT's _prepare_prompt_learning_config does, including the prefix-tuning GQA rule.
-void fill_from_model(PromptLearningConfig& config, const ModelDims& model);
+// Sets token_dim, num_layers and num_attention_heads from the model as PEFT's
+// _prepare_prompt_learning_config does. `kv_width`: the method's token_dim follows the key/value
+// heads (prefix tuning's rule with grouped-query attention: token_dim = head_dim * kv_heads,
+// num_attention_heads = kv_heads); otherwise token_dim is the hidden size.
+void fill_from_model(PromptLearningConfig& config, const ModelDims& model, bool kv_width);
 // Throws PeftConfigError when the config was made for a model of other dimensions.
-void check_against_model(const PromptLearningConfig& config, const ModelDims& model);
-
-// The tensors a saved artifact holds for this config, with their shapes.
-std::vector<std::pair<std::string, std::vector<uint64_t>>> expected_tensors(
-    const PromptLearningConfig& config);
-// Checks one tensor's shape against the config (prompt_embeddings or an MPT factor); the error
-// states the expected shape and how it follows from the config.
-void check_tensor_shape(const PromptLearningConfig& config, const std::string& name,
-                        const std::vector<uint64_t>& shape);
-// Checks that the file holds exactly the expected tensors, floating point, with the right shapes.
-void check_tensors(const PromptLearningConfig& config, const safetensors::File& file);
+void check_against_model(const PromptLearningConfig& config, const ModelDims& model, bool kv_width);
 
 // A whole artifact directory.
 struct Adapter {
   PromptLearningConfig config;
   safetensors::File weights;
 };
-Adapter load_adapter(const std::string& dir);  // reads both files and runs check_tensors
+// Reads both files; the config's common keys are validated. Which tensors the artifact must
+// hold is the method's: see methods::read_artifact.
+Adapter load_adapter(const std::string& dir);
+// Validates the config, then writes the weights and then the config (a directory whose config
+// is present is complete). Checks nothing about the tensors: see methods::write_artifact.
 void save_adapter(const std::string& dir, const PromptLearningConfig& config,
-                  const std::vector<safetensors::Tensor>& tensors);  // checks, then writes both
+                  const std::vector<safetensors::Tensor>& tensors);
 
 }  // namespace ptune::peft

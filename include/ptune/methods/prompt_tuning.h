@@ -1,81 +1,72 @@
-// Prompt tuning (Lester et al. 2021): N trainable virtual-token embeddings prepended to the input
-// embeddings of a frozen model. Artifacts use PEFT's format (adapter_config.json with
-// peft_type PROMPT_TUNING + adapter_model.safetensors holding `prompt_embeddings` [N, C]).
+// Prompt tuning (Lester et al. 2021): N trainable virtual-token embeddings before the input of a
+// frozen model. Artifacts use PEFT's format (adapter_config.json with peft_type PROMPT_TUNING +
+// adapter_model.safetensors holding `prompt_embeddings` [N, C]). Registered as "prompt-tuning"
+// (src/methods/prompt_tuning/register.cpp).
 #pragma once
 
 #include <torch/torch.h>
 
 #include <string>
 
+#include "ptune/methods/registry.h"
 #include "ptune/methods/trainable.h"
-#include "ptune/model/llama.h"
+#include "ptune/model/model.h"
 #include "ptune/tokenizer/tokenizer.h"
 
 namespace ptune::methods {
 
-class PromptTuning {
- public:
-  // embeddings: [N, C] float32 (may require grad).
-  explicit PromptTuning(torch::Tensor embeddings);
-
-  // Loads a PEFT artifact directory; throws peft::PeftConfigError when it is not prompt tuning or
-  // was made for a model of other dimensions.
-  static PromptTuning load(const std::string& dir, const LlamaConfig& model);
-  // Writes a PEFT artifact directory (PEFT loads it with PeftModel.from_pretrained).
-  void save(const std::string& dir, const LlamaConfig& model, const std::string& base_model) const;
-
-  struct Inputs {
-    torch::Tensor embeds;  // [B, N + T, C]
-    torch::Tensor mask;    // [B, N + T]
-  };
-  // For ids [B, T] and mask [B, T] (undefined = no padding): the virtual tokens go right before
-  // each row's first real token, so under left padding the pads stay in front of them (PEFT puts
-  // them before the pads, its issue #1093). Positions then count from the first virtual token.
-  Inputs prepend(const LlamaModel& model, const torch::Tensor& ids,
-                 const torch::Tensor& mask = {}) const;
-
-  const torch::Tensor& embeddings() const { return embeddings_; }
-  int64_t n_virtual() const { return embeddings_.size(0); }
-
- private:
-  torch::Tensor embeddings_;
-};
-
-// How a soft prompt starts. PEFT's method comparison finds sampled vocabulary better than random.
-enum class PromptInit {
-  Random,       // N(0, std of the embedding table)
-  SampleVocab,  // embedding rows of N random vocabulary ids
-  Text,         // the embeddings of init_text's tokens, repeated to N (as PEFT does)
-};
-
-struct PromptTuningConfig {
+struct PromptTuningConfig : MethodConfig {
   int64_t virtual_tokens = 20;
-  PromptInit init = PromptInit::SampleVocab;
-  std::string init_text;  // with PromptInit::Text
+  // How the prompt starts. PEFT's method comparison finds sampled vocabulary better than random.
+  //   random  N(0, std of the embedding table)
+  //   vocab   embedding rows of N random vocabulary ids
+  //   text    the embeddings of init_text's tokens, repeated to N (as PEFT does)
+  std::string init = "vocab";
+  std::string init_text;  // with init "text"
+
+  void describe(ConfigFields& fields) override;
+  void validate() const override;
+  double default_lr() const override { return 3e-2; }  // PEFT's prompt-tuning docs
 };
 
-// Prompt tuning while it is learned: the N x C embeddings are the parameters.
+// A soft prompt: trained (the N x C embeddings are the parameters) or loaded (fixed).
 class PromptEmbedding : public TrainablePrompt {
  public:
-  // Initial embeddings per config.init, seeded. Throws std::invalid_argument for an init text that
-  // encodes to no tokens or fewer than one virtual token.
-  PromptEmbedding(const PromptTuningConfig& config, const LlamaModel& model,
-                  const Tokenizer& tokenizer, uint64_t seed);
+  // Initial embeddings per config.init, seeded, on the model's device. Throws
+  // std::invalid_argument for an init text that encodes to no tokens.
+  PromptEmbedding(const PromptTuningConfig& config, const Model& model, const Tokenizer& tokenizer,
+                  uint64_t seed);
+  // Fixed embeddings [N, C] (a loaded artifact); nothing to train.
+  explicit PromptEmbedding(torch::Tensor embeddings);
 
-  Form form() const override { return Form::SoftPrompt; }
-  std::vector<torch::Tensor> parameters() const override { return {embeddings_}; }
+  std::vector<torch::Tensor> parameters() const override;
   torch::Tensor output(bool) const override { return embeddings_; }
-  void save(const std::string& dir, const LlamaConfig& model,
+  PastKV state(const Model& model, bool training) const override;
+  int64_t n_virtual() const override { return embeddings_.size(0); }
+  void save(const std::string& dir, const ModelConfig& model,
             const std::string& base_model) const override;
 
  private:
   PromptTuningConfig config_;
-  torch::Tensor embeddings_;  // [N, C], requires grad
+  bool trainable_ = false;
+  torch::Tensor embeddings_;  // [N, C]
 };
 
-// Keys/values [1, Hkv, N, D] per layer of N soft-prompt embeddings [N, C] at the start of a
-// sequence: what a soft prompt contributes to every later token, so inference can treat it as a
-// prefix. Runs without gradients.
-PastKV soft_prompt_state(const LlamaModel& model, const torch::Tensor& embeddings);
+// A saved soft prompt (PEFT's `prompt_embeddings` [N, C] of an artifact of `peft_type`:
+// PROMPT_TUNING, or P_TUNING, whose artifact holds the encoder's output), fixed, for inference.
+std::unique_ptr<TrainablePrompt> load_soft_prompt(const std::string& dir,
+                                                  const std::string& peft_type, const Model& model);
+
+// PEFT's way to apply a soft prompt, kept as the reference the past-state path is tested
+// against: for ids [B, T] and mask [B, T] (undefined = no padding) the embeddings [N, C] go right
+// before each row's first real token, so under left padding the pads stay in front of them
+// (PEFT puts them before the pads, its issue #1093). Positions then count from the first virtual
+// token. Returns input embeddings [B, N + T, C] and the mask [B, N + T].
+struct PrependedInputs {
+  torch::Tensor embeds;
+  torch::Tensor mask;
+};
+PrependedInputs prepend_soft_prompt(const Model& model, const torch::Tensor& embeddings,
+                                    const torch::Tensor& ids, const torch::Tensor& mask = {});
 
 }  // namespace ptune::methods

@@ -1,5 +1,7 @@
+// P-tuning's prompt encoder; contract in ptune/methods/p_tuning.h.
 #include <stdexcept>
 
+#include "methods/p_tuning/peft_keys.h"
 #include "methods/peft_artifact.h"
 #include "ptune/methods/p_tuning.h"
 
@@ -7,18 +9,14 @@ namespace ptune::methods {
 
 namespace nn = torch::nn;
 
-PromptEncoder::PromptEncoder(const PTuningConfig& c, const LlamaModel& model, uint64_t seed)
+PromptEncoder::PromptEncoder(const PTuningConfig& c, const Model& model, uint64_t seed)
     : config_(c), hidden_(c.hidden_size > 0 ? c.hidden_size : model.config().n_embd) {
-  if (c.virtual_tokens < 1) throw std::invalid_argument("p-tuning: virtual_tokens must be >= 1");
-  if (c.hidden_size < 0) throw std::invalid_argument("p-tuning: encoder hidden size must be >= 0");
-  if (c.lstm_layers < 1) throw std::invalid_argument("p-tuning: LSTM layers must be >= 1");
-  if (c.dropout < 0 || c.dropout >= 1)
-    throw std::invalid_argument("p-tuning: dropout must be in [0, 1)");
+  c.validate();
   const int64_t C = model.config().n_embd, H = hidden_;
   torch::manual_seed(static_cast<int64_t>(seed));
   module_ = std::make_shared<nn::Module>();
   embedding_ = module_->register_module("embedding", nn::Embedding(c.virtual_tokens, C));
-  if (c.encoder == peft::EncoderType::LSTM) {
+  if (c.encoder == "lstm") {
     lstm_ = module_->register_module("lstm", nn::LSTM(nn::LSTMOptions(C, H)
                                                           .num_layers(c.lstm_layers)
                                                           .dropout(c.dropout)
@@ -44,14 +42,19 @@ torch::Tensor PromptEncoder::output(bool training) const {
   return mlp_.ptr()->forward(x);
 }
 
-void PromptEncoder::save(const std::string& dir, const LlamaConfig& model,
+PastKV PromptEncoder::state(const Model& model, bool training) const {
+  return soft_prompt_state(model, output(training));
+}
+
+void PromptEncoder::save(const std::string& dir, const ModelConfig& model,
                          const std::string& base_model) const {
-  peft::PromptLearningConfig c =
-      artifact_config(peft::PeftType::P_TUNING, config_.virtual_tokens, base_model);
-  c.encoder_reparameterization_type = config_.encoder;
-  c.encoder_hidden_size = hidden_;
-  c.encoder_num_layers = config_.lstm_layers;
-  c.encoder_dropout = config_.dropout;
+  peft::PromptLearningConfig c = artifact_config("P_TUNING", config_.virtual_tokens, base_model);
+  PTuningPeftKeys keys;
+  keys.encoder = config_.encoder == "lstm" ? "LSTM" : "MLP";
+  keys.encoder_hidden_size = hidden_;
+  keys.encoder_num_layers = config_.lstm_layers;
+  keys.encoder_dropout = config_.dropout;
+  write_p_tuning_keys(c, keys);
   torch::NoGradGuard no_grad;
   write_prompt_embeddings(dir, c, output(false), model);
 }

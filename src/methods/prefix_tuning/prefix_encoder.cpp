@@ -1,43 +1,30 @@
+// Prefix tuning's prefix and its projection; contract in ptune/methods/prefix_tuning.h.
 #include <stdexcept>
 
 #include "methods/peft_artifact.h"
+#include "methods/prefix_tuning/peft_keys.h"
 #include "ptune/methods/prefix_tuning.h"
-#include "ptune/methods/prompt_tuning.h"
 
 namespace ptune::methods {
 
 namespace nn = torch::nn;
 
-namespace {
-
-// [N, L * 2 * Hkv * D]: the keys/values the model computes for N embeddings, in PEFT's row
-// layout [L0 K, L0 V, L1 K, ...] (each block Hkv * D wide, heads outer).
-torch::Tensor prefix_from_embeddings(const LlamaModel& model, const torch::Tensor& embeds) {
-  torch::NoGradGuard no_grad;
-  PastKV p = soft_prompt_state(model, embeds);
-  std::vector<torch::Tensor> blocks;  // each [N, Hkv * D]
-  for (size_t l = 0; l < p.keys.size(); ++l) {
-    for (const torch::Tensor& t : {p.keys[l][0], p.values[l][0]}) {  // [Hkv, N, D]
-      blocks.push_back(t.permute({1, 0, 2}).reshape({t.size(1), -1}));
-    }
-  }
-  return torch::cat(blocks, 1).contiguous();
-}
-
-}  // namespace
-
-PrefixEncoder::PrefixEncoder(const PrefixTuningConfig& c, const LlamaModel& model, uint64_t seed)
-    : config_(c) {
-  const LlamaConfig& m = model.config();
+PrefixEncoder::PrefixEncoder(const PrefixTuningConfig& c, const Model& model, uint64_t seed)
+    : config_(c), trainable_(true) {
+  c.validate();
+  const ModelConfig& m = model.config();
   const int64_t N = c.virtual_tokens, kv_dim = m.n_head_kv * m.head_dim;
-  if (N < 1) throw std::invalid_argument("prefix tuning: virtual_tokens must be >= 1");
-  if (c.hidden_size < 0) throw std::invalid_argument("prefix tuning: hidden size must be >= 0");
   hidden_ = c.hidden_size > 0 ? c.hidden_size : kv_dim;
   torch::manual_seed(static_cast<int64_t>(seed));
   const torch::Tensor rows = torch::randint(0, m.n_vocab, {N}, torch::kInt64);
   const torch::Tensor& table = model.token_embedding();
-  const torch::Tensor real =
-      prefix_from_embeddings(model, table.index_select(0, rows.to(table.device())));
+  // [N, L * 2 * Hkv * D]: the keys/values the model computes for N embeddings, PEFT's layout.
+  torch::Tensor real;
+  {
+    torch::NoGradGuard no_grad;
+    real = past_to_flat(soft_prompt_state(model, table.index_select(0, rows.to(table.device()))))
+               .contiguous();
+  }
   if (!c.projection) {
     prefix_ = real.requires_grad_(true);
     return;
@@ -60,8 +47,22 @@ PrefixEncoder::PrefixEncoder(const PrefixTuningConfig& c, const LlamaModel& mode
   last->bias.copy_(X[hidden_]);
 }
 
+PrefixEncoder::PrefixEncoder(torch::Tensor prefix, const ModelConfig& m)
+    : prefix_(std::move(prefix)) {
+  TORCH_CHECK(prefix_.dim() == 2 && prefix_.size(1) == m.n_layer * 2 * m.n_head_kv * m.head_dim,
+              "prefix tuning: prefix must be [N, ", m.n_layer * 2 * m.n_head_kv * m.head_dim,
+              "] (layers * 2 * kv_heads * head_dim), got ", prefix_.sizes());
+  config_.virtual_tokens = prefix_.size(0);
+}
+
 std::vector<torch::Tensor> PrefixEncoder::parameters() const {
+  if (!trainable_) return {};
   return module_ ? module_->parameters() : std::vector<torch::Tensor>{prefix_};
+}
+
+PastKV PrefixEncoder::state(const Model& model, bool training) const {
+  const ModelConfig& m = model.config();
+  return past_from_flat(output(training).to(model.device()), m.n_layer, m.n_head_kv, m.head_dim);
 }
 
 torch::Tensor PrefixEncoder::output(bool training) const {
@@ -70,14 +71,24 @@ torch::Tensor PrefixEncoder::output(bool training) const {
   return transform_.ptr()->forward(embedding_->weight);
 }
 
-void PrefixEncoder::save(const std::string& dir, const LlamaConfig& model,
+void PrefixEncoder::save(const std::string& dir, const ModelConfig& model,
                          const std::string& base_model) const {
   peft::PromptLearningConfig c =
-      artifact_config(peft::PeftType::PREFIX_TUNING, config_.virtual_tokens, base_model);
-  c.prefix_projection = config_.projection;
-  if (config_.projection) c.encoder_hidden_size = hidden_;
+      artifact_config("PREFIX_TUNING", config_.virtual_tokens, base_model);
+  PrefixTuningPeftKeys keys;
+  keys.prefix_projection = config_.projection;
+  if (config_.projection) keys.encoder_hidden_size = hidden_;
+  write_prefix_tuning_keys(c, keys);
   torch::NoGradGuard no_grad;
   write_prompt_embeddings(dir, c, output(false), model);
+}
+
+torch::Tensor mask_with_prefix(int64_t n_prefix, const torch::Tensor& mask, int64_t batch,
+                               int64_t new_tokens) {
+  auto opts = torch::TensorOptions().dtype(torch::kInt64);
+  if (mask.defined()) opts = opts.device(mask.device());
+  torch::Tensor m = mask.defined() ? mask.to(opts) : torch::ones({batch, new_tokens}, opts);
+  return torch::cat({torch::ones({batch, n_prefix}, opts), m}, 1);
 }
 
 }  // namespace ptune::methods

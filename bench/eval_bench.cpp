@@ -15,7 +15,6 @@
 //              [--no-anchor]
 #include <nlohmann/json.hpp>
 
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -37,160 +36,232 @@
 
 using namespace ptune::bench;
 
-int main(int argc, char** argv) {
-  // As `ptune eval` does (docs/eval.md): sleeping OpenMP threads unless the user chose a policy;
-  // the transformers anchor inherits the same environment.
-  ptune::reexec_with_passive_openmp(argv);
-  std::string model_path = ptune::default_model_path();
+namespace {
+
+using Scores = std::vector<std::vector<ptune::eval::ContinuationScore>>;
+
+struct Options {
+  std::string model_path;
   int threads = 2, shots = 5, batch = 16;
   size_t n = 72;
   bool anchor = true;
+};
+
+// Reads the command line into *o; false (after printing the usage) on an unknown argument.
+bool parse_options(int argc, char** argv, Options* o) {
+  o->model_path = ptune::default_model_path();
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
     if (a == "--model")
-      model_path = next();
+      o->model_path = next();
     else if (a == "--threads")
-      threads = std::stoi(next());
+      o->threads = std::stoi(next());
     else if (a == "--n")
-      n = std::stoul(next());
+      o->n = std::stoul(next());
     else if (a == "--shots")
-      shots = std::stoi(next());
+      o->shots = std::stoi(next());
     else if (a == "--batch-size")
-      batch = std::stoi(next());
+      o->batch = std::stoi(next());
     else if (a == "--no-anchor")
-      anchor = false;
+      o->anchor = false;
     else {
       std::cerr << "usage: eval_bench [--model PATH] [--threads N] [--n EXAMPLES] [--shots K] "
                    "[--batch-size B] [--no-anchor]\n";
-      return 2;
+      return false;
     }
   }
+  return true;
+}
+
+// The same prompts and continuations the eval path builds, for the naive loop and the anchor:
+// score requests for ptune, and the anchor's input (prompt texts, continuations, gold indexes).
+struct Workload {
+  std::vector<ptune::eval::ScoreRequest> reqs;
+  nlohmann::json spec;
+};
+
+Workload build_workload(const Options& o, const ptune::tasks::TaskSpec& task,
+                        const ptune::tasks::TaskData& data, const ptune::Tokenizer& tok) {
+  ptune::tasks::TaskSpec t = task;
+  t.few_shot.k = static_cast<size_t>(o.shots);
+  ptune::tasks::PromptBuilder prompts(t);
+  const auto examples =
+      ptune::eval::eval_examples(task, data, "test", o.n, /*seed=*/0);  // run_eval's rows
+  const size_t n = examples.size();
+  Workload w;
+  w.reqs.resize(n);
+  w.spec = {{"model", o.model_path}, {"threads", o.threads}, {"examples", nlohmann::json::array()}};
+  for (size_t i = 0; i < n; ++i) {
+    auto demos = ptune::tasks::select_demos(data.train, t.few_shot, examples[i], "label", i);
+    const std::string text = prompts.render(examples[i], demos).text();
+    w.reqs[i].context = tok.encode(text);
+    nlohmann::json conts = nlohmann::json::array();
+    for (const auto& c : prompts.candidates(examples[i])) {
+      w.reqs[i].continuations.push_back(tok.encode(c.continuation, false, false));
+      conts.push_back(c.continuation);
+    }
+    w.spec["examples"].push_back(
+        {{"prompt", text}, {"continuations", conts}, {"gold", prompts.gold_index(examples[i])}});
+  }
+  return w;
+}
+
+void print_header(const Options& o, const std::vector<ptune::eval::ScoreRequest>& reqs) {
+  const size_t n = reqs.size();
+  size_t prompt_tokens = 0;
+  for (const auto& r : reqs) prompt_tokens += r.context.size();
+  const std::string load = std::to_string(loadavg1()).substr(0, 4);
+  std::printf(
+      "eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
+      "%d threads, batch %d; load average %s (other processes slow every engine)\n",
+      n, o.shots, double(prompt_tokens) / n, o.threads, o.batch, load.c_str());
+}
+
+// Warmup, then the eval path (run_eval) on n examples; prints its line, returns its seconds.
+double time_eval_path(const ptune::tasks::TaskSpec& task, const ptune::tasks::TaskData& data,
+                      const ptune::Model& model, const ptune::Tokenizer& tok,
+                      const ptune::eval::EvalOptions& opt, const ptune::eval::ScoreRequest& warmup,
+                      size_t n) {
+  {
+    ptune::eval::ContinuationScorer w(model, opt.scorer);
+    w.score({warmup});
+  }
+  const double t0 = now_s();
+  ptune::eval::EvalResult r = ptune::eval::run_eval(task, data, model, tok, opt);
+  const double t_eval = now_s() - t0;
+  const auto& eng = r.summary["engine"];
+  std::printf(
+      "ptune eval:   %.2f s  %.2f ex/s  (accuracy %.4f; prefix %lld tokens once, %lld suffix "
+      "tokens, %lld padded, %zu forwards)\n",
+      t_eval, n / t_eval, r.headline.at(0).ci.value, eng["prefix_tokens"].get<long long>(),
+      eng["suffix_tokens"].get<long long>(), eng["padded_tokens"].get<long long>(),
+      eng["forwards"].get<size_t>());
+  return t_eval;
+}
+
+// The scorer alone on the same requests; prints its line.
+Scores time_scoring(const ptune::Model& model, const ptune::eval::ScorerOptions& options,
+                    const std::vector<ptune::eval::ScoreRequest>& reqs) {
+  ptune::eval::ContinuationScorer fast(model, options);
+  const double t0 = now_s();
+  auto fast_scores = fast.score(reqs);
+  const double t_score = now_s() - t0;
+  std::printf("  (scoring alone: %.2f s, %.2f ex/s)\n", t_score, reqs.size() / t_score);
+  return fast_scores;
+}
+
+// The naive loop, checked against the scorer's scores; prints its line, sets *seconds.
+Scores time_naive(const ptune::Model& model, const std::vector<ptune::eval::ScoreRequest>& reqs,
+                  const Scores& fast_scores, double* seconds) {
+  const size_t n = reqs.size();
+  const double t0 = now_s();
+  auto naive = ptune::eval::score_naive(model, reqs);
+  const double t_naive = now_s() - t0;
+  double max_diff = 0;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < naive[i].size(); ++j) {
+      max_diff = std::max(max_diff, std::abs(naive[i][j].sum() - fast_scores[i][j].sum()));
+    }
+  }
+  std::printf("ptune naive:  %.2f s  %.2f ex/s  (max |score diff| vs eval path %.2e)\n", t_naive,
+              n / t_naive, max_diff);
+  *seconds = t_naive;
+  return naive;
+}
+
+// The transformers anchor: its seconds (NaN when it did not run) and a note for its line.
+struct Anchor {
+  double seconds = NAN;
+  std::string note = "skipped (--no-anchor)";
+};
+
+// Reads the anchor's JSON output into a, comparing its scores with the naive loop's.
+void read_anchor_output(const std::string& out, const Scores& naive, Anchor* a) {
   try {
-    torch::set_num_threads(threads);
+    auto j = nlohmann::json::parse(out.substr(out.find('{')));
+    if (j.contains("error")) {
+      a->note = "error: " + j["error"].get<std::string>();
+      return;
+    }
+    a->seconds = j["seconds"].get<double>();
+    double d = 0;
+    for (size_t i = 0; i < naive.size(); ++i) {
+      for (size_t c = 0; c < naive[i].size(); ++c) {
+        d = std::max(d, std::abs(j["scores"][i][c].get<double>() - naive[i][c].sum()));
+      }
+    }
+    a->note = "transformers " + j["transformers"].get<std::string>() + ", torch " +
+              j["torch"].get<std::string>() + "; max |score diff| vs ptune " + std::to_string(d);
+  } catch (const std::exception& e) {
+    a->note = std::string("could not read the anchor's output: ") + e.what();
+  }
+}
+
+Anchor run_anchor(bool anchor, const std::string& root, const nlohmann::json& spec,
+                  const Scores& naive) {
+  Anchor a;
+  const std::string py = anchor ? find_python(root) : "";
+  if (anchor && py.empty())
+    a.note = "no reference python ($PTUNE_REF_PYTHON, .venv-ref, /opt/ptune-ref)";
+  if (py.empty()) return a;
+  const std::string in = "/tmp/ptune_eval_bench_" + std::to_string(getpid()) + ".json";
+  std::ofstream(in) << spec.dump();
+  const std::string cmd =
+      "'" + py + "' '" + root + "/bench/anchors/eval_transformers.py' '" + in + "'";
+  const std::string out = read_command_output(cmd);
+  std::remove(in.c_str());
+  read_anchor_output(out, naive, &a);
+  return a;
+}
+
+void print_summary(size_t n, double t_eval, double t_naive, const Anchor& hf) {
+  const double t_hf = hf.seconds;
+  if (std::isfinite(t_hf)) {
+    std::printf("transformers: %.2f s  %.2f ex/s  (%s)\n", t_hf, n / t_hf, hf.note.c_str());
+  } else {
+    std::printf("transformers: %s\n", hf.note.c_str());
+  }
+  std::printf("\n%-14s %10s %16s\n", "engine", "ex/s", "ptune eval / x");
+  std::printf("%-14s %10.2f %15.2fx\n", "ptune eval", n / t_eval, 1.0);
+  std::printf("%-14s %10.2f %15.2fx\n", "ptune naive", n / t_naive, t_naive / t_eval);
+  if (std::isfinite(t_hf))
+    std::printf("%-14s %10.2f %15.2fx\n", "transformers", n / t_hf, t_hf / t_eval);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // As `ptune eval` does (docs/eval.md): sleeping OpenMP threads unless the user chose a policy;
+  // the transformers anchor inherits the same environment.
+  ptune::reexec_with_passive_openmp(argv);
+  Options o;
+  if (!parse_options(argc, argv, &o)) return 2;
+  try {
+    torch::set_num_threads(o.threads);
     const std::string root = repo_root();
-    auto file = ptune::gguf::GgufFile::open(model_path);
+    auto file = ptune::gguf::GgufFile::open(o.model_path);
     ptune::Tokenizer tok = ptune::Tokenizer::from_gguf(file);
-    ptune::LlamaModel model = ptune::LlamaModel::from_gguf(file);
+    std::unique_ptr<ptune::Model> owned = ptune::model_from_gguf(file);
+    const ptune::Model& model = *owned;
     const auto task = ptune::tasks::load_task(root + "/examples/sentiment/task.json");
     const auto data = ptune::tasks::load_task_data(task);
 
     ptune::eval::EvalOptions opt;
-    opt.shots = static_cast<size_t>(shots);
-    opt.limit = n;
-    opt.scorer.batch_size = batch;
-    opt.model_name = model_path.substr(model_path.find_last_of('/') + 1);
-    // The same prompts and continuations the eval path builds, for the naive loop and the anchor.
-    ptune::tasks::TaskSpec t = task;
-    t.few_shot.k = static_cast<size_t>(shots);
-    ptune::tasks::PromptBuilder prompts(t);
-    const auto examples = ptune::eval::eval_examples(data, "test", n);
-    n = examples.size();
-    std::vector<ptune::eval::ScoreRequest> reqs(n);
-    nlohmann::json spec = {
-        {"model", model_path}, {"threads", threads}, {"examples", nlohmann::json::array()}};
-    for (size_t i = 0; i < n; ++i) {
-      auto demos = ptune::tasks::select_demos(data.train, t.few_shot, examples[i], "label", i);
-      const std::string text = prompts.render(examples[i], demos).text();
-      reqs[i].context = tok.encode(text);
-      nlohmann::json conts = nlohmann::json::array();
-      for (const auto& c : prompts.candidates(examples[i])) {
-        reqs[i].continuations.push_back(tok.encode(c.continuation, false, false));
-        conts.push_back(c.continuation);
-      }
-      spec["examples"].push_back(
-          {{"prompt", text}, {"continuations", conts}, {"gold", prompts.gold_index(examples[i])}});
-    }
-    size_t prompt_tokens = 0;
-    for (const auto& r : reqs) prompt_tokens += r.context.size();
-    const std::string load = std::to_string(loadavg1()).substr(0, 4);
-    std::printf(
-        "eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
-        "%d threads, batch %d; load average %s (other processes slow every engine)\n",
-        n, shots, double(prompt_tokens) / n, threads, batch, load.c_str());
+    opt.shots = static_cast<size_t>(o.shots);
+    opt.limit = o.n;
+    opt.scorer.batch_size = o.batch;
+    opt.model_name = o.model_path.substr(o.model_path.find_last_of('/') + 1);
+    const Workload w = build_workload(o, task, data, tok);
+    const size_t n = w.reqs.size();
+    print_header(o, w.reqs);
 
-    // Warmup, then the eval path.
-    {
-      ptune::eval::ContinuationScorer w(model, opt.scorer);
-      w.score({reqs[0]});
-    }
-    double t0 = now_s();
-    ptune::eval::EvalResult r = ptune::eval::run_eval(task, data, model, tok, opt);
-    const double t_eval = now_s() - t0;
-    const auto& eng = r.summary["engine"];
-    std::printf(
-        "ptune eval:   %.2f s  %.2f ex/s  (accuracy %.4f; prefix %lld tokens once, %lld suffix "
-        "tokens, %lld padded, %zu forwards)\n",
-        t_eval, n / t_eval, r.headline.at(0).ci.value, eng["prefix_tokens"].get<long long>(),
-        eng["suffix_tokens"].get<long long>(), eng["padded_tokens"].get<long long>(),
-        eng["forwards"].get<size_t>());
-
-    ptune::eval::ContinuationScorer fast(model, opt.scorer);
-    t0 = now_s();
-    auto fast_scores = fast.score(reqs);
-    const double t_score = now_s() - t0;
-    std::printf("  (scoring alone: %.2f s, %.2f ex/s)\n", t_score, n / t_score);
-
-    t0 = now_s();
-    auto naive = ptune::eval::score_naive(model, reqs);
-    const double t_naive = now_s() - t0;
-    double max_diff = 0;
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < naive[i].size(); ++j) {
-        max_diff = std::max(max_diff, std::abs(naive[i][j].sum() - fast_scores[i][j].sum()));
-      }
-    }
-    std::printf("ptune naive:  %.2f s  %.2f ex/s  (max |score diff| vs eval path %.2e)\n", t_naive,
-                n / t_naive, max_diff);
-
-    double t_hf = NAN;
-    std::string hf_note = "skipped (--no-anchor)";
-    const std::string py = anchor ? find_python(root) : "";
-    if (anchor && py.empty())
-      hf_note = "no reference python ($PTUNE_REF_PYTHON, .venv-ref, /opt/ptune-ref)";
-    if (!py.empty()) {
-      const std::string in = "/tmp/ptune_eval_bench_" + std::to_string(getpid()) + ".json";
-      std::ofstream(in) << spec.dump();
-      const std::string cmd =
-          "'" + py + "' '" + root + "/bench/anchors/eval_transformers.py' '" + in + "'";
-      std::string out;
-      if (FILE* p = popen(cmd.c_str(), "r")) {
-        char buf[4096];
-        size_t k;
-        while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
-        pclose(p);
-      }
-      std::remove(in.c_str());
-      try {
-        auto j = nlohmann::json::parse(out.substr(out.find('{')));
-        if (j.contains("error")) {
-          hf_note = "error: " + j["error"].get<std::string>();
-        } else {
-          t_hf = j["seconds"].get<double>();
-          double d = 0;
-          for (size_t i = 0; i < n; ++i) {
-            for (size_t c = 0; c < naive[i].size(); ++c) {
-              d = std::max(d, std::abs(j["scores"][i][c].get<double>() - naive[i][c].sum()));
-            }
-          }
-          hf_note = "transformers " + j["transformers"].get<std::string>() + ", torch " +
-                    j["torch"].get<std::string>() + "; max |score diff| vs ptune " +
-                    std::to_string(d);
-        }
-      } catch (const std::exception& e) {
-        hf_note = std::string("could not read the anchor's output: ") + e.what();
-      }
-    }
-    if (std::isfinite(t_hf)) {
-      std::printf("transformers: %.2f s  %.2f ex/s  (%s)\n", t_hf, n / t_hf, hf_note.c_str());
-    } else {
-      std::printf("transformers: %s\n", hf_note.c_str());
-    }
-    std::printf("\n%-14s %10s %16s\n", "engine", "ex/s", "ptune eval / x");
-    std::printf("%-14s %10.2f %15.2fx\n", "ptune eval", n / t_eval, 1.0);
-    std::printf("%-14s %10.2f %15.2fx\n", "ptune naive", n / t_naive, t_naive / t_eval);
-    if (std::isfinite(t_hf))
-      std::printf("%-14s %10.2f %15.2fx\n", "transformers", n / t_hf, t_hf / t_eval);
+    const double t_eval = time_eval_path(task, data, model, tok, opt, w.reqs[0], n);
+    const Scores fast_scores = time_scoring(model, opt.scorer, w.reqs);
+    double t_naive = 0;
+    const Scores naive = time_naive(model, w.reqs, fast_scores, &t_naive);
+    const Anchor hf = run_anchor(o.anchor, root, w.spec, naive);
+    print_summary(n, t_eval, t_naive, hf);
   } catch (const std::exception& e) {
     std::cerr << "eval_bench: error: " << e.what() << "\n";
     return 1;

@@ -1,7 +1,7 @@
 // runtime_bench: ptune's inference speed next to llama.cpp and transformers on the same GGUF.
 //
-// Measures, with ptune::LlamaModel (fp32 weights dequantized from the GGUF; then again with the
-// opt-in bfloat16 matmuls), at --threads T:
+// Measures, with ptune::Model (the llama architecture; fp32 weights dequantized from the GGUF; then
+// again with the opt-in bfloat16 matmuls), at --threads T:
 //   prefill  B=8 sequences x T=128 random token ids, one forward, logits only at the last position
 //            (LogitsAt::Last), under torch::InferenceMode; tokens/s = 1024 / time.
 //   decode   batch 1: a short prompt, then 128 greedy steps each feeding the previous argmax with
@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "ptune/model/llama.h"
+#include "ptune/model/model.h"
 #include "ptune/model/model_path.h"
 #include "ptune/runtime/openmp.h"
 
@@ -77,14 +77,14 @@ double matmul_peak_gflops(int repeats) {
   return 2.0 * 1024 * 576 * 1536 * iters / secs / 1e9;
 }
 
-double prefill_flops(const ptune::LlamaConfig& c) {
+double prefill_flops(const ptune::ModelConfig& c) {
   const double B = kBatch, T = kSeq, C = c.n_embd, H = c.n_head, Hkv = c.n_head_kv, D = c.head_dim,
                F = c.n_ff, V = c.n_vocab, L = c.n_layer;
   const double proj = C * H * D + 2 * C * Hkv * D + H * D * C + 3 * C * F;
   return 2 * L * proj * B * T + 2 * L * H * D * B * T * (T + 1) + 2 * B * C * V;
 }
 
-double bench_prefill(const ptune::LlamaModel& model, int repeats) {
+double bench_prefill(const ptune::Model& model, int repeats) {
   torch::InferenceMode guard;
   torch::manual_seed(1234);
   ptune::ForwardArgs args;
@@ -99,7 +99,7 @@ double bench_prefill(const ptune::LlamaModel& model, int repeats) {
   return static_cast<double>(kBatch * kSeq) / secs;
 }
 
-double bench_decode(const ptune::LlamaModel& model, int repeats) {
+double bench_decode(const ptune::Model& model, int repeats) {
   torch::InferenceMode guard;
   double secs = median_seconds(repeats, [&] {
     ptune::ForwardArgs args;
@@ -209,7 +209,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     double t0 = now_s();
-    ptune::LlamaModel model = ptune::LlamaModel::load(o.model);
+    std::unique_ptr<ptune::Model> owned = ptune::load_model(o.model);
+    const ptune::Model& model = *owned;
     std::printf("load: %.2f s\n", now_s() - t0);
 
     const double peak = matmul_peak_gflops(o.repeats);
@@ -232,7 +233,9 @@ int main(int argc, char** argv) {
     // The opt-in bfloat16 matmul path (--dtype bfloat16 in the CLI), same measurements.
     double pre_bf16 = 0, dec_bf16 = 0;
     {
-      ptune::LlamaModel bf16 = ptune::LlamaModel::load(o.model, torch::kCPU, torch::kBFloat16);
+      std::unique_ptr<ptune::Model> bf16_owned =
+          ptune::load_model(o.model, torch::kCPU, torch::kBFloat16);
+      const ptune::Model& bf16 = *bf16_owned;
       pre_bf16 = bench_prefill(bf16, o.repeats);
       dec_bf16 = bench_decode(bf16, o.repeats);
     }

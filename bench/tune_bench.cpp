@@ -17,34 +17,25 @@
 //   tune_bench [--model PATH] [--task PATH] [--threads N] [--steps N] [--batch-size N]
 //              [--virtual-tokens N] [--lr X] [--seed N] [--dev-limit N] [--ptune CLI]
 //              [--ptune-arg ARG]... [--no-anchor] [--keep]
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/time.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_util.h"
 #include "ptune/model/model_path.h"
 #include "ptune/runtime/openmp.h"
-
-extern char** environ;
 
 namespace {
 
@@ -68,68 +59,6 @@ struct Options {
   bool keep = false;
   std::vector<std::string> ptune_args;  // extra arguments for `ptune tune` (--ptune-arg)
 };
-
-struct ChildResult {
-  int status = -1;         // exit code, or -1 when it did not exit normally
-  double wall_s = 0;       // fork to reap
-  double max_rss_mib = 0;  // wait4 ru_maxrss (KiB) / 1024
-  std::string out, err;    // captured stdout / stderr
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string tail(const std::string& s, size_t lines) {
-  size_t pos = s.size();
-  for (size_t n = 0; n <= lines && pos > 0;) {
-    pos = s.rfind('\n', pos - 1);
-    if (pos == std::string::npos) return s;
-    ++n;
-  }
-  return s.substr(pos + 1);
-}
-
-// Runs argv[0] with stdout/stderr into files under `dir`, waits with wait4 and returns its
-// resource usage. Only this child is measured (its own and its waited-for descendants' peak).
-ChildResult run_child(const std::vector<std::string>& args, const std::string& dir,
-                      const std::string& name) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const std::string out_path = dir + "/" + name + ".stdout",
-                    err_path = dir + "/" + name + ".stderr";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::string cmdline;
-  for (const std::string& a : args) {
-    if (!cmdline.empty()) cmdline += ' ';
-    cmdline += shell_quote(a);
-  }
-  std::fprintf(stderr, "tune_bench: running %s\n", cmdline.c_str());
-  ChildResult r;
-  const double t0 = now_s();
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
-  int status = 0;
-  struct rusage ru {};
-  while (wait4(pid, &status, 0, &ru) < 0) {
-    if (errno != EINTR) throw std::runtime_error(std::string("wait4: ") + std::strerror(errno));
-  }
-  r.wall_s = now_s() - t0;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.max_rss_mib = static_cast<double>(ru.ru_maxrss) / 1024.0;
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
-}
 
 // The last line of `s` that parses as a JSON object.
 json last_json_line(const std::string& s) {
@@ -160,58 +89,81 @@ struct Row {
   std::string note;
 };
 
-std::string dev_limit_args(const Options& o) {
-  return std::to_string(o.dev_limit);
+// Appends each flag and its value to args.
+void append_flags(std::vector<std::string>* args,
+                  std::initializer_list<std::pair<const char*, std::string>> flags) {
+  for (const auto& [flag, value] : flags) {
+    args->push_back(flag);
+    args->push_back(value);
+  }
 }
 
-// A double as the shortest text that round-trips for the usual values ("0.03", "3e-05").
-std::string num_arg(double v) {
-  char b[64];
-  for (int prec = 6; prec <= 17; ++prec) {
-    std::snprintf(b, sizeof b, "%.*g", prec, v);
-    if (std::strtod(b, nullptr) == v) break;
+// A trainer's figures from its JSON record (ptune_train.json, or peft_tune.py's last line); ok
+// when both the throughput and the dev accuracy are there.
+void read_figures(const json& j, Row* row) {
+  row->ex_per_s = num(j, "train_examples_per_s");
+  row->train_s = num(j, "train_seconds");
+  row->dev_acc = num(j, "dev_accuracy");
+  row->dev_before = num(j, "dev_accuracy_before");
+  row->self_rss_mib = num(j, "peak_rss_mb");
+  row->ok = row->ex_per_s > 0 && row->dev_acc >= 0;
+}
+
+// `ptune tune` with the bench's settings, writing its adapter and record under `out`.
+std::vector<std::string> ptune_tune_args(const Options& o, const std::string& out) {
+  std::vector<std::string> args = {o.cli,    "tune", "--method", "prompt-tuning",
+                                   "--task", o.task, "-o",       out};
+  append_flags(&args, {{"--virtual-tokens", std::to_string(o.virtual_tokens)},
+                       {"--batch-size", std::to_string(o.batch_size)},
+                       {"--lr", num_arg(o.lr)},
+                       {"--max-steps", std::to_string(o.steps)},
+                       {"--warmup-steps", "0"},
+                       {"--schedule", "linear"},
+                       {"--init", "vocab"},
+                       {"--seed", std::to_string(o.seed)},
+                       {"--threads", std::to_string(o.threads)},
+                       {"--eval-every", "0"},
+                       {"--dev-limit", std::to_string(o.dev_limit)},
+                       {"--model", o.model}});
+  args.insert(args.end(), o.ptune_args.begin(), o.ptune_args.end());
+  return args;
+}
+
+// The row's figures from the CLI's ptune_train.json.
+void read_ptune_stats(const json& j, Row* row) {
+  read_figures(j, row);
+  if (j.contains("loss") && j["loss"].is_string())
+    row->note =
+        "ptune's loss: " + j["loss"].get<std::string>() +
+        (j["loss"] == "verbalizer" ? " (cross-entropy over the labels' first tokens only)" : "");
+  if (!row->ok) row->error = "ptune_train.json lacks train_examples_per_s or dev_accuracy";
+}
+
+// Fallback for a CLI that does not write ptune_train.json yet: stdout's summary lines. Its
+// time includes model load and both evaluations, so the throughput is a lower bound.
+void read_ptune_stdout(const std::string& out, int batch_size, Row* row) {
+  std::smatch m;
+  if (std::regex_search(out, m,
+                        std::regex(R"(dev accuracy: ([0-9.eE+-]+) before, ([0-9.eE+-]+) after)"))) {
+    row->dev_before = std::stod(m[1]);
+    row->dev_acc = std::stod(m[2]);
   }
-  return b;
+  if (std::regex_search(out, m, std::regex(R"(steps (\d+)\s+([0-9.eE+-]+) s)"))) {
+    row->train_s = std::stod(m[2]);
+    row->ex_per_s = std::stod(m[1]) * batch_size / row->train_s;
+  }
+  if (std::regex_search(out, m, std::regex(R"(peak RSS (\d+) MiB)")))
+    row->self_rss_mib = std::stod(m[1]);
+  row->ok = row->ex_per_s > 0 && row->dev_acc >= 0;
+  row->note = "no ptune_train.json: ex/s from the CLI's total tune time (includes evaluation)";
+  if (!row->ok) row->error = "no ptune_train.json and no summary on stdout";
 }
 
 Row run_ptune(const Options& o, const std::string& tmp) {
   Row row;
   row.name = "ptune";
   const std::string out = tmp + "/ptune";
-  std::vector<std::string> args = {o.cli,
-                                   "tune",
-                                   "--method",
-                                   "prompt-tuning",
-                                   "--task",
-                                   o.task,
-                                   "-o",
-                                   out,
-                                   "--virtual-tokens",
-                                   std::to_string(o.virtual_tokens),
-                                   "--batch-size",
-                                   std::to_string(o.batch_size),
-                                   "--lr",
-                                   num_arg(o.lr),
-                                   "--max-steps",
-                                   std::to_string(o.steps),
-                                   "--warmup-steps",
-                                   "0",
-                                   "--schedule",
-                                   "linear",
-                                   "--init",
-                                   "vocab",
-                                   "--seed",
-                                   std::to_string(o.seed),
-                                   "--threads",
-                                   std::to_string(o.threads),
-                                   "--eval-every",
-                                   "0",
-                                   "--dev-limit",
-                                   dev_limit_args(o),
-                                   "--model",
-                                   o.model};
-  args.insert(args.end(), o.ptune_args.begin(), o.ptune_args.end());
-  ChildResult c = run_child(args, tmp, "ptune");
+  ChildResult c = run_child(ptune_tune_args(o, out), tmp, "ptune", "tune_bench");
   row.wall_s = c.wall_s;
   row.rss_mib = c.max_rss_mib;
   if (c.status != 0) {
@@ -220,64 +172,27 @@ Row run_ptune(const Options& o, const std::string& tmp) {
   }
   const std::string stats = out + "/ptune_train.json";
   if (is_file(stats)) {
-    json j = json::parse(read_file(stats));
-    row.ex_per_s = num(j, "train_examples_per_s");
-    row.train_s = num(j, "train_seconds");
-    row.dev_acc = num(j, "dev_accuracy");
-    row.dev_before = num(j, "dev_accuracy_before");
-    row.self_rss_mib = num(j, "peak_rss_mb");
-    if (j.contains("loss") && j["loss"].is_string())
-      row.note =
-          "ptune's loss: " + j["loss"].get<std::string>() +
-          (j["loss"] == "verbalizer" ? " (cross-entropy over the labels' first tokens only)" : "");
-    row.ok = row.ex_per_s > 0 && row.dev_acc >= 0;
-    if (!row.ok) row.error = "ptune_train.json lacks train_examples_per_s or dev_accuracy";
-    return row;
+    read_ptune_stats(json::parse(read_file(stats)), &row);
+  } else {
+    read_ptune_stdout(c.out, o.batch_size, &row);
   }
-  // Fallback for a CLI that does not write ptune_train.json yet: stdout's summary lines. Its
-  // time includes model load and both evaluations, so the throughput is a lower bound.
-  std::smatch m;
-  if (std::regex_search(c.out, m,
-                        std::regex(R"(dev accuracy: ([0-9.eE+-]+) before, ([0-9.eE+-]+) after)"))) {
-    row.dev_before = std::stod(m[1]);
-    row.dev_acc = std::stod(m[2]);
-  }
-  if (std::regex_search(c.out, m, std::regex(R"(steps (\d+)\s+([0-9.eE+-]+) s)"))) {
-    row.train_s = std::stod(m[2]);
-    row.ex_per_s = std::stod(m[1]) * o.batch_size / row.train_s;
-  }
-  if (std::regex_search(c.out, m, std::regex(R"(peak RSS (\d+) MiB)")))
-    row.self_rss_mib = std::stod(m[1]);
-  row.ok = row.ex_per_s > 0 && row.dev_acc >= 0;
-  row.note = "no ptune_train.json: ex/s from the CLI's total tune time (includes evaluation)";
-  if (!row.ok) row.error = "no ptune_train.json and no summary on stdout";
   return row;
 }
 
 Row run_peft(const Options& o, const std::string& tmp, const std::string& py, json* info) {
   Row row;
   row.name = "PEFT";
-  std::vector<std::string> args = {py,
-                                   repo_root() + "/bench/anchors/peft_tune.py",
-                                   "--model",
-                                   o.model,
-                                   "--task",
-                                   o.task,
-                                   "--threads",
-                                   std::to_string(o.threads),
-                                   "--steps",
-                                   std::to_string(o.steps),
-                                   "--batch-size",
-                                   std::to_string(o.batch_size),
-                                   "--virtual-tokens",
-                                   std::to_string(o.virtual_tokens),
-                                   "--lr",
-                                   num_arg(o.lr),
-                                   "--seed",
-                                   std::to_string(o.seed),
-                                   "--dev-limit",
-                                   dev_limit_args(o)};
-  ChildResult c = run_child(args, tmp, "peft");
+  std::vector<std::string> args = {py, repo_root() + "/bench/anchors/peft_tune.py"};
+  append_flags(&args, {{"--model", o.model},
+                       {"--task", o.task},
+                       {"--threads", std::to_string(o.threads)},
+                       {"--steps", std::to_string(o.steps)},
+                       {"--batch-size", std::to_string(o.batch_size)},
+                       {"--virtual-tokens", std::to_string(o.virtual_tokens)},
+                       {"--lr", num_arg(o.lr)},
+                       {"--seed", std::to_string(o.seed)},
+                       {"--dev-limit", std::to_string(o.dev_limit)}});
+  ChildResult c = run_child(args, tmp, "peft", "tune_bench");
   row.wall_s = c.wall_s;
   row.rss_mib = c.max_rss_mib;
   json j = last_json_line(c.out);
@@ -285,26 +200,16 @@ Row run_peft(const Options& o, const std::string& tmp, const std::string& py, js
     row.error = "peft_tune.py exited " + std::to_string(c.status) + ":\n" + tail(c.err, 8);
     return row;
   }
-  row.ex_per_s = num(j, "train_examples_per_s");
-  row.train_s = num(j, "train_seconds");
-  row.dev_acc = num(j, "dev_accuracy");
-  row.dev_before = num(j, "dev_accuracy_before");
-  row.self_rss_mib = num(j, "peak_rss_mb");
-  row.ok = row.ex_per_s > 0 && row.dev_acc >= 0;
+  read_figures(j, &row);
   if (!row.ok) row.error = "peft_tune.py printed no train_examples_per_s / dev_accuracy";
   *info = j;
   return row;
 }
 
-std::string mib(double v) {
+// v printed with `fmt`, or "?" for a figure that is missing (negative).
+std::string or_unknown(double v, const char* fmt) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.0f", v);
-  return v >= 0 ? b : "?";
-}
-
-std::string acc(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.4f", v);
+  std::snprintf(b, sizeof b, fmt, v);
   return v >= 0 ? b : "?";
 }
 
@@ -373,6 +278,95 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+void print_settings(const Options& o) {
+  const double load = loadavg1();
+  std::printf("tune_bench: prompt tuning, ptune vs PEFT\n");
+  std::printf("model %s\ntask %s\n", o.model.c_str(), o.task.c_str());
+  std::printf(
+      "threads %d, steps %d, batch %d, virtual tokens %d, lr %g (linear decay, 0 warmup), "
+      "seed %u, dev %s\n",
+      o.threads, o.steps, o.batch_size, o.virtual_tokens, o.lr, o.seed,
+      o.dev_limit > 0 ? ("first " + std::to_string(o.dev_limit)).c_str() : "all");
+  std::printf("load average (1 min) at start: %.2f%s\n", load,
+              load > 0.5 ? "  (machine not idle: numbers are pessimistic)" : "");
+  std::fflush(stdout);
+}
+
+std::string make_temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "tune_bench.XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+// The PEFT row, or one with the reason it did not run; prints PEFT's versions when it ran.
+Row run_peft_if_available(const Options& o, const std::string& tmp, const std::string& py) {
+  Row pe;
+  pe.name = "PEFT";
+  json info;
+  if (!o.anchor) {
+    pe.error = "skipped (--no-anchor)";
+  } else if (py.empty()) {
+    pe.error =
+        "no reference Python (set PTUNE_REF_PYTHON or run scripts/reference/make_venv); "
+        "ptune only";
+  } else if (!is_file(py)) {
+    pe.error = "reference Python not found: " + py + "; ptune only";
+  } else {
+    try {
+      pe = run_peft(o, tmp, py, &info);
+    } catch (const std::exception& e) {
+      pe.error = e.what();
+    }
+  }
+  if (info.is_object()) {
+    std::printf("PEFT: peft %s, transformers %s, torch %s, init %s\n",
+                info.value("peft", "?").c_str(), info.value("transformers", "?").c_str(),
+                info.value("torch", "?").c_str(), info.value("init", "?").c_str());
+  }
+  return pe;
+}
+
+// The table, the ratios and whether the aims hold.
+void print_table(const Row& pt, const Row& pe) {
+  std::printf("\n%-11s %12s %14s %14s %12s %10s\n", "trainer", "train ex/s", "peak RSS MiB",
+              "dev accuracy", "train s", "wall s");
+  print_row(pt);
+  print_row(pe);
+  if (!pt.ok || !pe.ok) return;
+  const double speed = pt.ex_per_s / pe.ex_per_s, mem = pt.rss_mib / pe.rss_mib,
+               dacc = pt.dev_acc - pe.dev_acc;
+  std::printf("%-11s %11.2fx %13.2fx %+14.4f\n", "ptune/PEFT", speed, mem, dacc);
+  const bool a1 = speed >= 1.5, a2 = mem <= 1.0, a3 = dacc >= 0;
+  std::printf(
+      "\naims: throughput >= 1.5x PEFT: %s (%.2fx); peak RSS <= PEFT: %s (%.2fx); "
+      "dev accuracy >= PEFT: %s (%+.4f)  => %s\n",
+      a1 ? "yes" : "NO", speed, a2 ? "yes" : "NO", mem, a3 ? "yes" : "NO", dacc,
+      a1 && a2 && a3 ? "all hold" : "not all hold");
+}
+
+// What the figures measure, and the notes on each trainer's loss.
+void print_notes(const Row& pt, const Row& pe) {
+  std::printf(
+      "\npeak RSS: wait4() ru_maxrss of each child, the whole process (model load "
+      "included).");
+  if (pt.self_rss_mib > 0 || pe.self_rss_mib > 0)
+    std::printf(" Self-reported: ptune %s MiB, PEFT %s MiB.",
+                or_unknown(pt.self_rss_mib, "%.0f").c_str(),
+                or_unknown(pe.self_rss_mib, "%.0f").c_str());
+  std::printf(
+      "\ntrain ex/s: optimizer steps only (padding the batch, forward, backward, clipping, "
+      "AdamW), no model load, no evaluation.\n");
+  if (pt.dev_before >= 0 || pe.dev_before >= 0)
+    std::printf("dev accuracy before training (the initial prompts differ): ptune %s, PEFT %s\n",
+                or_unknown(pt.dev_before, "%.4f").c_str(),
+                or_unknown(pe.dev_before, "%.4f").c_str());
+  if (!pt.note.empty()) std::printf("note: %s\n", pt.note.c_str());
+  if (pe.ok)
+    std::printf(
+        "note: PEFT's loss: transformers' causal-LM loss, full-vocabulary cross-entropy "
+        "on the label tokens\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -381,85 +375,19 @@ int main(int argc, char** argv) {
   ptune::reexec_with_passive_openmp(argv);
   try {
     Options o = parse(argc, argv);
-    const double load = loadavg1();
-    std::printf("tune_bench: prompt tuning, ptune vs PEFT\n");
-    std::printf("model %s\ntask %s\n", o.model.c_str(), o.task.c_str());
-    std::printf(
-        "threads %d, steps %d, batch %d, virtual tokens %d, lr %g (linear decay, 0 warmup), "
-        "seed %u, dev %s\n",
-        o.threads, o.steps, o.batch_size, o.virtual_tokens, o.lr, o.seed,
-        o.dev_limit > 0 ? ("first " + std::to_string(o.dev_limit)).c_str() : "all");
-    std::printf("load average (1 min) at start: %.2f%s\n", load,
-                load > 0.5 ? "  (machine not idle: numbers are pessimistic)" : "");
-    std::fflush(stdout);
+    print_settings(o);
     if (!is_file(o.model)) throw std::runtime_error("model not found: " + o.model);
     if (!is_file(o.cli)) throw std::runtime_error("ptune CLI not found: " + o.cli);
-
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tune_bench.XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    const std::string tmp = tmpl;
+    const std::string tmp = make_temp_dir();
 
     Row pt = run_ptune(o, tmp);
     std::printf("ptune: %s\n", pt.ok ? "done" : "failed");
     std::fflush(stdout);
-
-    Row pe;
-    pe.name = "PEFT";
-    json info;
     const std::string py = find_python(repo_root());
-    if (!o.anchor) {
-      pe.error = "skipped (--no-anchor)";
-    } else if (py.empty()) {
-      pe.error =
-          "no reference Python (set PTUNE_REF_PYTHON or run scripts/reference/make_venv); "
-          "ptune only";
-    } else if (!is_file(py)) {
-      pe.error = "reference Python not found: " + py + "; ptune only";
-    } else {
-      try {
-        pe = run_peft(o, tmp, py, &info);
-      } catch (const std::exception& e) {
-        pe.error = e.what();
-      }
-    }
-    if (info.is_object()) {
-      std::printf("PEFT: peft %s, transformers %s, torch %s, init %s\n",
-                  info.value("peft", "?").c_str(), info.value("transformers", "?").c_str(),
-                  info.value("torch", "?").c_str(), info.value("init", "?").c_str());
-    }
+    Row pe = run_peft_if_available(o, tmp, py);
 
-    std::printf("\n%-11s %12s %14s %14s %12s %10s\n", "trainer", "train ex/s", "peak RSS MiB",
-                "dev accuracy", "train s", "wall s");
-    print_row(pt);
-    print_row(pe);
-    if (pt.ok && pe.ok) {
-      const double speed = pt.ex_per_s / pe.ex_per_s, mem = pt.rss_mib / pe.rss_mib,
-                   dacc = pt.dev_acc - pe.dev_acc;
-      std::printf("%-11s %11.2fx %13.2fx %+14.4f\n", "ptune/PEFT", speed, mem, dacc);
-      const bool a1 = speed >= 1.5, a2 = mem <= 1.0, a3 = dacc >= 0;
-      std::printf(
-          "\naims: throughput >= 1.5x PEFT: %s (%.2fx); peak RSS <= PEFT: %s (%.2fx); "
-          "dev accuracy >= PEFT: %s (%+.4f)  => %s\n",
-          a1 ? "yes" : "NO", speed, a2 ? "yes" : "NO", mem, a3 ? "yes" : "NO", dacc,
-          a1 && a2 && a3 ? "all hold" : "not all hold");
-    }
-    std::printf(
-        "\npeak RSS: wait4() ru_maxrss of each child, the whole process (model load "
-        "included).");
-    if (pt.self_rss_mib > 0 || pe.self_rss_mib > 0)
-      std::printf(" Self-reported: ptune %s MiB, PEFT %s MiB.", mib(pt.self_rss_mib).c_str(),
-                  mib(pe.self_rss_mib).c_str());
-    std::printf(
-        "\ntrain ex/s: optimizer steps only (padding the batch, forward, backward, clipping, "
-        "AdamW), no model load, no evaluation.\n");
-    if (pt.dev_before >= 0 || pe.dev_before >= 0)
-      std::printf("dev accuracy before training (the initial prompts differ): ptune %s, PEFT %s\n",
-                  acc(pt.dev_before).c_str(), acc(pe.dev_before).c_str());
-    if (!pt.note.empty()) std::printf("note: %s\n", pt.note.c_str());
-    if (pe.ok)
-      std::printf(
-          "note: PEFT's loss: transformers' causal-LM loss, full-vocabulary cross-entropy "
-          "on the label tokens\n");
+    print_table(pt, pe);
+    print_notes(pt, pe);
     if (o.keep) {
       std::printf("outputs kept in %s\n", tmp.c_str());
     } else {

@@ -34,7 +34,8 @@ std::string read_file(const std::string& path);
 namespace ptune::test {
 
 // A tiny random llama-architecture GGUF (F32 weights and the llama.* keys; no tokenizer), for
-// model tests that need no real model.
+// model tests that need no real model. Tests that need the model, not the file, take the shared
+// loaded one from test_model.h (test::tiny_model(spec)).
 struct TinyLlama {
   int n_vocab = 64;
   int n_embd = 32;

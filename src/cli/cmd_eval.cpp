@@ -1,4 +1,7 @@
-// ptune eval: score a task's examples with a model and report metrics with 95% CIs.
+// ptune eval: score a task's examples with a model (optionally through a tuned prompt) and report
+// metrics with 95% CIs: a table on stdout (or the summary JSON), progress on stderr, and with
+// --out the per-example records and the summary as files. Options that override the task file
+// are unset (negative / empty) unless given.
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
@@ -8,17 +11,27 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <optional>
+#include <memory>
 #include <vector>
 
 #include "cli/common.h"
 #include "ptune/eval/evaluator.h"
-#include "ptune/methods/adapter.h"
 #include "ptune/tasks/task.h"
 
 namespace ptune::cli {
 
 namespace {
+
+struct EvalCmdOptions {
+  ModelOptions model;
+  eval::EvalOptions eval;  // written directly where a flag maps one to one
+  std::string task_path, out_dir, normalize, progress, adapter;
+  int shots = -1, max_tokens = 0;
+  int64_t seed = -1;
+  double temperature = -1;
+  bool calibrate = false, no_calibrate = false, no_shared_prefix = false, json_out = false,
+       skip_bad = false;
+};
 
 void make_dirs(const std::string& dir) {
   std::string cur;
@@ -44,6 +57,107 @@ void write_outputs(const std::string& dir, const eval::EvalResult& r) {
   if (!ex || !sum) throw std::runtime_error("--out: cannot write to " + dir);
 }
 
+// What is evaluated and how it is prompted.
+void add_prompt_options(CLI::App* cmd, EvalCmdOptions* o) {
+  add_task_option(cmd, &o->task_path);
+  cmd->add_option("--template", o->eval.template_name,
+                  "Prompt template: 'default' or a key of the task's \"templates\"")
+      ->capture_default_str();
+  cmd->add_option("--shots", o->shots, "Few-shot demonstrations per prompt (default: few_shot.k)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--split", o->eval.split, "Examples to evaluate: train, dev, test or all")
+      ->check(CLI::IsMember({"train", "dev", "test", "all"}))
+      ->capture_default_str();
+  add_limit_option(cmd, &o->eval.limit, "the split");
+  cmd->add_option("--seed", o->seed,
+                  "Seed for demo selection (overrides few_shot.seed), sampling and the bootstrap "
+                  "(default: the task's few_shot.seed, 0, 0)")
+      ->check(CLI::NonNegativeNumber);
+  add_adapter_option(cmd, &o->adapter);
+  cmd->add_flag("--skip-bad", o->skip_bad,
+                "Skip malformed data rows (counted, with reasons, in the table and summary) "
+                "instead of stopping at the first (overrides data.skip_bad)");
+}
+
+// How examples are scored or decoded.
+void add_scoring_options(CLI::App* cmd, EvalCmdOptions* o) {
+  cmd->add_option("--batch-size", o->eval.scorer.batch_size, "Prompts per forward pass")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  add_shared_prefix_flag(cmd, &o->no_shared_prefix);
+  cmd->add_flag("--calibrate", o->calibrate, "Contextual calibration on (overrides the task)");
+  cmd->add_flag("--no-calibrate", o->no_calibrate,
+                "Contextual calibration off (overrides the task)");
+  cmd->add_option("--normalize", o->normalize,
+                  "Label score: sum or mean of the continuation's token log-probs (default: "
+                  "scoring.normalize)")
+      ->check(CLI::IsMember({"sum", "mean"}));
+  cmd->add_option("--max-tokens", o->max_tokens, "Generation: new tokens at most (default: task)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--temperature", o->temperature, "Generation: 0 = greedy (default: task)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--bootstrap", o->eval.bootstrap_resamples, "Bootstrap resamples for the 95% CIs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+// What is printed and written.
+void add_output_options(CLI::App* cmd, EvalCmdOptions* o) {
+  add_out_option(cmd, &o->out_dir, "examples.jsonl and summary.json", /*required=*/false);
+  cmd->add_flag("--show-prompt", o->eval.show_prompt,
+                "Include each rendered prompt in examples.jsonl");
+  add_progress_option(cmd, &o->progress);
+  cmd->add_flag("--json", o->json_out, "Print the summary JSON instead of the table");
+}
+
+// The evaluator's options: the parsed ones plus the task overrides that were given.
+eval::EvalOptions evaluator_options(const EvalCmdOptions& c) {
+  if (c.calibrate && c.no_calibrate) {
+    throw std::invalid_argument("--calibrate and --no-calibrate");
+  }
+  eval::EvalOptions o = c.eval;
+  if (c.shots >= 0) o.shots = static_cast<size_t>(c.shots);
+  if (c.seed >= 0) o.seed = static_cast<uint64_t>(c.seed);
+  if (c.calibrate) o.calibration = true;
+  if (c.no_calibrate) o.calibration = false;
+  if (!c.normalize.empty()) {
+    o.normalize =
+        c.normalize == "mean" ? tasks::ScoreNormalization::Mean : tasks::ScoreNormalization::Sum;
+  }
+  if (c.max_tokens > 0) o.max_tokens = c.max_tokens;
+  if (c.temperature >= 0) o.temperature = c.temperature;
+  o.scorer.prefix_cache = !c.no_shared_prefix;
+  o.model_name = c.model.model.substr(c.model.model.find_last_of('/') + 1);
+  return o;
+}
+
+void print_result(const EvalCmdOptions& c, const eval::EvalResult& r) {
+  if (c.json_out) {
+    std::cout << r.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return;
+  }
+  std::cout << eval::format_report(r);
+  if (!c.out_dir.empty()) std::cout << "\nwrote " << c.out_dir << "/examples.jsonl, summary.json\n";
+}
+
+void run(const EvalCmdOptions& c) {
+  eval::EvalOptions o = evaluator_options(c);
+  const eval::Progress::Mode mode = progress_mode(c.progress);
+  // Load the task and data first: a bad task file fails before the model loads.
+  tasks::TaskSpec task = tasks::load_task(c.task_path);
+  if (c.skip_bad) task.data.skip_bad = true;
+  const tasks::TaskData data = tasks::load_task_data(task);
+  const Loaded l = load(c.model, /*with_model=*/true);
+  const TunedPrompt tuned = load_tuned_prompt(c.adapter, *l.model);
+  o.scorer.base = tuned.past();
+  o.discrete_prompt = tuned.discrete();
+  if (!c.adapter.empty()) o.adapter = c.adapter + " (" + tuned.artifact.describe() + ")";
+  eval::Progress progress(stderr, mode);
+  const eval::EvalResult r = eval::run_eval(task, data, *l.model, *l.tokenizer, o, &progress);
+  if (!c.out_dir.empty()) write_outputs(c.out_dir, r);
+  print_result(c, r);
+}
+
 }  // namespace
 
 void register_eval(CLI::App& app) {
@@ -53,106 +167,13 @@ void register_eval(CLI::App& app) {
       "multiple choice) or decoding (generation, qa), metrics with bootstrap 95% CIs.\n"
       "Prints a table on stdout; a progress bar (or periodic lines) on stderr; with --out writes "
       "DIR/examples.jsonl (one record per example: input, prediction, gold, per-label scores) and "
-      "DIR/summary.json. See "
-      "docs/eval.md.");
-  static ModelOptions model_opts;
-  static std::string task_path, out_dir, normalize, progress_mode = "auto", adapter_dir;
-  static eval::EvalOptions o;
-  static int shots = -1, max_tokens = 0;
-  static int64_t seed = -1;
-  static double temperature = -1;
-  static bool calibrate = false, no_calibrate = false, no_prefix_cache = false, json_out = false,
-              skip_bad = false;
-  ModelOptions* mo = &model_opts;
-  add_model_options(cmd, mo);
-  cmd->add_option("-t,--task", task_path, "Task file (task.json; see docs/task-file.md)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--template", o.template_name,
-                  "Prompt template: 'default' or a key of the task's \"templates\"")
-      ->capture_default_str();
-  cmd->add_option("--shots", shots, "Few-shot demonstrations per prompt (default: few_shot.k)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--split", o.split, "Examples to evaluate: train, dev, test or all")
-      ->check(CLI::IsMember({"train", "dev", "test", "all"}))
-      ->capture_default_str();
-  cmd->add_option("--limit", o.limit, "Evaluate the first N examples only (0 = all)")
-      ->capture_default_str();
-  cmd->add_option("--out", out_dir, "Write examples.jsonl and summary.json to this folder");
-  cmd->add_option("--seed", seed,
-                  "Seed for demo selection (overrides few_shot.seed), sampling and the bootstrap "
-                  "(default: the task's few_shot.seed, 0, 0)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--batch-size", o.scorer.batch_size, "Prompts per forward pass")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_flag("--show-prompt", o.show_prompt, "Include each rendered prompt in examples.jsonl");
-  cmd->add_flag("--no-prefix-cache", no_prefix_cache,
-                "Run every prompt in full instead of reusing the shared prefix's KV cache");
-  cmd->add_flag("--calibrate", calibrate, "Contextual calibration on (overrides the task)");
-  cmd->add_flag("--no-calibrate", no_calibrate, "Contextual calibration off (overrides the task)");
-  cmd->add_option("--normalize", normalize,
-                  "Label score: sum or mean of the continuation's token log-probs (default: "
-                  "scoring.normalize)")
-      ->check(CLI::IsMember({"sum", "mean"}));
-  cmd->add_option("--max-tokens", max_tokens, "Generation: new tokens at most (default: task)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--temperature", temperature, "Generation: 0 = greedy (default: task)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--bootstrap", o.bootstrap_resamples, "Bootstrap resamples for the 95% CIs")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--progress", progress_mode,
-                  "auto (bar on a terminal, periodic lines otherwise), bar, lines or off")
-      ->check(CLI::IsMember({"auto", "bar", "lines", "off"}))
-      ->capture_default_str();
-  cmd->add_flag("--json", json_out, "Print the summary JSON instead of the table");
-  cmd->add_option("--adapter", adapter_dir,
-                  "Evaluate through a prompt adapter (PEFT format: prompt tuning, P-tuning or "
-                  "prefix tuning); its virtual tokens precede every prompt")
-      ->check(CLI::ExistingDirectory);
-  cmd->add_flag("--skip-bad", skip_bad,
-                "Skip malformed data rows (counted, with reasons, in the table and summary) "
-                "instead of stopping at the first (overrides data.skip_bad)");
-  cmd->callback([mo] {
-    if (calibrate && no_calibrate) throw std::invalid_argument("--calibrate and --no-calibrate");
-    if (shots >= 0) o.shots = static_cast<size_t>(shots);
-    if (seed >= 0) o.seed = static_cast<uint64_t>(seed);
-    if (calibrate) o.calibration = true;
-    if (no_calibrate) o.calibration = false;
-    if (!normalize.empty()) {
-      o.normalize =
-          normalize == "mean" ? tasks::ScoreNormalization::Mean : tasks::ScoreNormalization::Sum;
-    }
-    if (max_tokens > 0) o.max_tokens = max_tokens;
-    if (temperature >= 0) o.temperature = temperature;
-    o.scorer.prefix_cache = !no_prefix_cache;
-    // Load the task and data first: a bad task file fails before the model loads.
-    tasks::TaskSpec task = tasks::load_task(task_path);
-    if (skip_bad) task.data.skip_bad = true;
-    const tasks::TaskData data = tasks::load_task_data(task);
-    Loaded l = load(*mo, /*with_model=*/true);
-    o.model_name = mo->model.substr(mo->model.find_last_of('/') + 1);
-    PastKV adapter_state;
-    if (!adapter_dir.empty()) {
-      torch::InferenceMode guard;
-      adapter_state = methods::Adapter::load(adapter_dir, l.model->config()).prefix_state(*l.model);
-      o.scorer.base = &adapter_state;
-    }
-    const auto mode = progress_mode == "bar"     ? eval::Progress::Mode::Bar
-                      : progress_mode == "lines" ? eval::Progress::Mode::Lines
-                      : progress_mode == "off"   ? eval::Progress::Mode::Off
-                                                 : eval::Progress::Mode::Auto;
-    eval::Progress progress(stderr, mode);
-    const eval::EvalResult r = eval::run_eval(task, data, *l.model, *l.tokenizer, o, &progress);
-    if (!out_dir.empty()) write_outputs(out_dir, r);
-    if (json_out) {
-      std::cout << r.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    } else {
-      std::cout << eval::format_report(r);
-      if (!out_dir.empty()) std::cout << "\nwrote " << out_dir << "/examples.jsonl, summary.json\n";
-    }
-  });
+      "DIR/summary.json. See docs/eval.md.");
+  auto opts = std::make_shared<EvalCmdOptions>();  // owned by the callback, see common.h
+  add_model_options(cmd, &opts->model);
+  add_prompt_options(cmd, opts.get());
+  add_scoring_options(cmd, opts.get());
+  add_output_options(cmd, opts.get());
+  cmd->callback([opts] { run(*opts); });
 }
 
 }  // namespace ptune::cli

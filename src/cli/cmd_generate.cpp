@@ -1,21 +1,36 @@
-// ptune generate (one prompt) and ptune chat (an interactive conversation).
+// ptune generate (one prompt, streamed or as one JSON result) and ptune chat (an interactive
+// conversation through the model's chat template). Both sample with the same options and can run
+// through a tuned prompt (--adapter).
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
 #include <iostream>
-#include <optional>
+#include <memory>
 
 #include "cli/common.h"
 #include "ptune/generate/chat_template.h"
 #include "ptune/generate/generator.h"
-#include "ptune/methods/adapter.h"
 
 namespace ptune::cli {
 
 namespace {
 
-void add_generate_options(CLI::App* cmd, GenerateOptions* g) {
+// What generate and chat share.
+struct SamplingOptions {
+  ModelOptions model;
+  GenerateOptions gen;
+  std::string system, adapter;
+};
+
+struct GenerateCmdOptions : SamplingOptions {
+  std::string prompt;
+  bool chat = false, as_json = false, quiet = false;
+};
+
+void add_sampling_options(CLI::App* cmd, SamplingOptions* o) {
+  add_model_options(cmd, &o->model);
+  GenerateOptions* g = &o->gen;
   cmd->add_option("--max-tokens", g->max_tokens, "Most tokens to generate")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -30,20 +45,7 @@ void add_generate_options(CLI::App* cmd, GenerateOptions* g) {
       ->capture_default_str();
   cmd->add_option("--seed", g->sampling.seed, "Random seed for sampling")->capture_default_str();
   cmd->add_option("--stop", g->stop, "Stop before this string (repeatable)");
-}
-
-void add_adapter_option(CLI::App* cmd, std::string* dir) {
-  cmd->add_option("--adapter", *dir,
-                  "Prompt adapter directory in PEFT's format (prompt tuning, P-tuning or prefix "
-                  "tuning), e.g. written by ptune or by PEFT's save_pretrained")
-      ->check(CLI::ExistingDirectory);
-}
-
-// The adapter's virtual tokens as keys/values to prepend, or nullopt without --adapter.
-std::optional<PastKV> adapter_prefix(const std::string& dir, const LlamaModel& model) {
-  if (dir.empty()) return std::nullopt;
-  torch::InferenceMode guard;
-  return methods::Adapter::load(dir, model.config()).prefix_state(model);
+  add_adapter_option(cmd, &o->adapter);
 }
 
 void print_stats(const GenerateResult& r) {
@@ -53,90 +55,99 @@ void print_stats(const GenerateResult& r) {
             << "]\n";
 }
 
+void print_json(const GenerateResult& r) {
+  const nlohmann::json j = {{"prompt_tokens", r.prompt_tokens},
+                            {"tokens", r.tokens},
+                            {"text", r.text},
+                            {"finish_reason", r.finish_reason},
+                            {"prefill_seconds", r.prefill_seconds},
+                            {"decode_seconds", r.decode_seconds}};
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+// The system message: --system with a discrete --adapter prompt placed in it.
+std::string system_message(const SamplingOptions& o, const TunedPrompt& tuned) {
+  return tuned.place_in(o.system);
+}
+
+// The text the model sees: the prompt as is (after a discrete prompt's text, if any), or
+// (--chat) as the user turn of the chat template.
+std::string prompt_text(const GenerateCmdOptions& o, const Tokenizer& tok,
+                        const TunedPrompt& tuned) {
+  const std::string system = system_message(o, tuned);
+  if (!o.chat) return system.empty() ? o.prompt : system + "\n\n" + o.prompt;
+  std::vector<ChatMessage> msgs;
+  if (!system.empty()) msgs.push_back({"system", system});
+  msgs.push_back({"user", o.prompt});
+  return ChatTemplate(tok.spec().chat_template).render(msgs, true);
+}
+
+void run_generate(const GenerateCmdOptions& o) {
+  const Loaded l = load(o.model, /*with_model=*/true);
+  const TunedPrompt tuned = load_tuned_prompt(o.adapter, *l.model);
+  const std::vector<int32_t> ids = l.tokenizer->encode(prompt_text(o, *l.tokenizer, tuned));
+  TextCallback stream;
+  if (!o.as_json) stream = [](const std::string& s) { std::cout << s << std::flush; };
+  const GenerateResult r = generate(*l.model, *l.tokenizer, ids, o.gen, stream, tuned.past());
+  if (o.as_json) {
+    print_json(r);
+  } else {
+    std::cout << "\n";
+  }
+  if (!o.quiet) print_stats(r);
+}
+
+// Reads user turns from stdin until EOF or /exit; /reset keeps only the system message.
+void run_chat(const SamplingOptions& o) {
+  const Loaded l = load(o.model, /*with_model=*/true);
+  const ChatTemplate tmpl(l.tokenizer->spec().chat_template);
+  const TunedPrompt tuned = load_tuned_prompt(o.adapter, *l.model);
+  const std::string system = system_message(o, tuned);
+  const bool tty = isatty(STDIN_FILENO);
+  std::vector<ChatMessage> history;
+  if (!system.empty()) history.push_back({"system", system});
+  std::string line;
+  while (true) {
+    if (tty) std::cout << "\n> " << std::flush;
+    if (!std::getline(std::cin, line)) break;
+    if (line == "/exit" || line == "/quit") break;
+    if (line == "/reset") {
+      history.resize(system.empty() ? 0 : 1);
+      continue;
+    }
+    if (line.empty()) continue;
+    history.push_back({"user", line});
+    const std::vector<int32_t> ids = l.tokenizer->encode(tmpl.render(history, true));
+    const GenerateResult r = generate(
+        *l.model, *l.tokenizer, ids, o.gen,
+        [](const std::string& s) { std::cout << s << std::flush; }, tuned.past());
+    std::cout << "\n";
+    history.push_back({"assistant", r.text});
+  }
+}
+
 }  // namespace
 
 void register_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate a continuation of a prompt");
-  static ModelOptions model_opts;
-  static GenerateOptions gen;
-  static std::string prompt, system, adapter_dir;
-  static bool chat = false, as_json = false, quiet = false;
-  ModelOptions* opts = &model_opts;
-  add_model_options(cmd, opts);
-  add_generate_options(cmd, &gen);
-  add_adapter_option(cmd, &adapter_dir);
-  cmd->add_option("-p,--prompt", prompt, "Prompt text")->required();
-  cmd->add_flag("--chat", chat, "Send the prompt as a user message through the chat template");
-  cmd->add_option("--system", system, "System message (with --chat)");
-  cmd->add_flag("--json", as_json, "Print one JSON result instead of streaming text");
-  cmd->add_flag("-q,--quiet", quiet, "Do not print timing to stderr");
-  cmd->callback([opts] {
-    Loaded l = load(*opts, /*with_model=*/true);
-    std::string text = prompt;
-    if (chat) {
-      std::vector<ChatMessage> msgs;
-      if (!system.empty()) msgs.push_back({"system", system});
-      msgs.push_back({"user", prompt});
-      text = ChatTemplate(l.tokenizer->spec().chat_template).render(msgs, true);
-    }
-    std::vector<int32_t> ids = l.tokenizer->encode(text);
-    TextCallback stream;
-    if (!as_json) stream = [](const std::string& s) { std::cout << s << std::flush; };
-    std::optional<PastKV> prefix = adapter_prefix(adapter_dir, *l.model);
-    GenerateResult r =
-        generate(*l.model, *l.tokenizer, ids, gen, stream, prefix ? &*prefix : nullptr);
-    if (as_json) {
-      nlohmann::json j = {{"prompt_tokens", r.prompt_tokens},
-                          {"tokens", r.tokens},
-                          {"text", r.text},
-                          {"finish_reason", r.finish_reason},
-                          {"prefill_seconds", r.prefill_seconds},
-                          {"decode_seconds", r.decode_seconds}};
-      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    } else {
-      std::cout << "\n";
-    }
-    if (!quiet) print_stats(r);
-  });
+  auto opts = std::make_shared<GenerateCmdOptions>();  // owned by the callback, see common.h
+  add_sampling_options(cmd, opts.get());
+  add_prompt_text_option(cmd, &opts->prompt)->required();
+  cmd->add_flag("--chat", opts->chat,
+                "Send the prompt as a user message through the chat template");
+  cmd->add_option("--system", opts->system, "System message (with --chat)");
+  cmd->add_flag("--json", opts->as_json, "Print one JSON result instead of streaming text");
+  cmd->add_flag("-q,--quiet", opts->quiet, "Do not print timing to stderr");
+  cmd->callback([opts] { run_generate(*opts); });
 }
 
 void register_chat(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "chat", "Chat with the model on the terminal (/reset clears history, /exit quits)");
-  static ModelOptions model_opts;
-  static GenerateOptions gen;
-  static std::string system, adapter_dir;
-  ModelOptions* opts = &model_opts;
-  add_model_options(cmd, opts);
-  add_generate_options(cmd, &gen);
-  add_adapter_option(cmd, &adapter_dir);
-  cmd->add_option("--system", system, "System message (default: the template's own)");
-  cmd->callback([opts] {
-    Loaded l = load(*opts, /*with_model=*/true);
-    ChatTemplate tmpl(l.tokenizer->spec().chat_template);
-    std::optional<PastKV> prefix = adapter_prefix(adapter_dir, *l.model);
-    const bool tty = isatty(STDIN_FILENO);
-    std::vector<ChatMessage> history;
-    if (!system.empty()) history.push_back({"system", system});
-    std::string line;
-    while (true) {
-      if (tty) std::cout << "\n> " << std::flush;
-      if (!std::getline(std::cin, line)) break;
-      if (line == "/exit" || line == "/quit") break;
-      if (line == "/reset") {
-        history.resize(system.empty() ? 0 : 1);
-        continue;
-      }
-      if (line.empty()) continue;
-      history.push_back({"user", line});
-      std::vector<int32_t> ids = l.tokenizer->encode(tmpl.render(history, true));
-      GenerateResult r = generate(
-          *l.model, *l.tokenizer, ids, gen,
-          [](const std::string& s) { std::cout << s << std::flush; }, prefix ? &*prefix : nullptr);
-      std::cout << "\n";
-      history.push_back({"assistant", r.text});
-    }
-  });
+  auto opts = std::make_shared<SamplingOptions>();  // owned by the callback, see common.h
+  add_sampling_options(cmd, opts.get());
+  cmd->add_option("--system", opts->system, "System message (default: the template's own)");
+  cmd->callback([opts] { run_chat(*opts); });
 }
 
 }  // namespace ptune::cli

@@ -1,7 +1,10 @@
+// The shared CLI options and loading (see common.h): each flag's name, help and checks are
+// written here only, so subcommands cannot drift apart.
 #include "cli/common.h"
 
 #include <stdexcept>
 
+#include "ptune/methods/prompt_artifact.h"
 #include "ptune/model/model_path.h"
 
 namespace ptune::cli {
@@ -22,6 +25,63 @@ void add_model_options(CLI::App* cmd, ModelOptions* o) {
       ->capture_default_str();
 }
 
+void add_task_option(CLI::App* cmd, std::string* path) {
+  cmd->add_option("-t,--task", *path, "Task file (task.json; see docs/task-file.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+}
+
+CLI::Option* add_prompt_text_option(CLI::App* cmd, std::string* text) {
+  return cmd
+      ->add_option("-p,--prompt", *text,
+                   "Prompt text (special-token text such as <|im_start|> is parsed)")
+      ->type_name("TEXT");
+}
+
+void add_progress_option(CLI::App* cmd, std::string* mode) {
+  *mode = "auto";
+  cmd->add_option("--progress", *mode,
+                  "Progress on stderr: auto (a bar on a terminal, periodic lines otherwise), bar, "
+                  "lines or off")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "off"}))
+      ->capture_default_str();
+}
+
+eval::Progress::Mode progress_mode(const std::string& mode) {
+  if (mode == "auto") return eval::Progress::Mode::Auto;
+  if (mode == "bar") return eval::Progress::Mode::Bar;
+  if (mode == "lines") return eval::Progress::Mode::Lines;
+  if (mode == "off") return eval::Progress::Mode::Off;
+  throw std::invalid_argument("--progress: '" + mode + "' is not auto, bar, lines or off");
+}
+
+void add_out_option(CLI::App* cmd, std::string* dir, const std::string& what, bool required) {
+  auto* opt =
+      cmd->add_option("-o,--out", *dir, "Write " + what + " to this folder")->type_name("DIR");
+  if (required) opt->required();
+}
+
+void add_limit_option(CLI::App* cmd, size_t* n, const std::string& what) {
+  // A sample, not the first N: task files are often sorted by label.
+  cmd->add_option("--limit", *n,
+                  "Use a seeded, stratified sample of N rows of " + what + " (0 = all)")
+      ->type_name("N")
+      ->capture_default_str();
+}
+
+void add_shared_prefix_flag(CLI::App* cmd, bool* disable) {
+  cmd->add_flag("--no-shared-prefix", *disable,
+                "Run every prompt's tokens in full (default: the tokens the prompts start with "
+                "run once and their keys/values are reused; same result, less work)");
+}
+
+void add_adapter_option(CLI::App* cmd, std::string* path) {
+  cmd->add_option("--adapter", *path,
+                  "Tuned prompt: a PEFT adapter folder (prompt tuning, P-tuning, prefix tuning) "
+                  "or a discrete prompt file (.json)")
+      ->check(CLI::ExistingPath);
+}
+
 torch::Device resolve_device(const ModelOptions& o) {
   if (o.threads > 0) torch::set_num_threads(o.threads);
   if (o.device == "cuda") {
@@ -40,9 +100,34 @@ Loaded load(const ModelOptions& o, bool with_model) {
   l.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_gguf(*l.file));
   if (with_model) {
     auto dtype = o.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
-    l.model = std::make_unique<LlamaModel>(LlamaModel::from_gguf(*l.file, device, dtype));
+    l.model = model_from_gguf(*l.file, device, dtype);
   }
   return l;
+}
+
+TunedPrompt load_tuned_prompt(const std::string& path, const Model& model) {
+  TunedPrompt t;
+  if (path.empty()) return t;
+  t.artifact = methods::load_prompt_artifact(path, model);
+  // Inference only: no autograd graph behind the keys/values every prompt reuses.
+  torch::InferenceMode guard;
+  t.state = t.artifact.state(model);
+  return t;
+}
+
+std::string TunedPrompt::place_in(const std::string& instruction) const {
+  const tasks::DiscretePrompt* p = discrete();
+  if (!p) return instruction;
+  switch (p->placement) {
+    case tasks::DiscretePrompt::Placement::Prefix:
+      return instruction.empty() ? p->text : p->text + " " + instruction;
+    case tasks::DiscretePrompt::Placement::Instruction:
+      return p->text;
+    case tasks::DiscretePrompt::Placement::Slot:
+      break;
+  }
+  throw std::invalid_argument("--adapter " + artifact.path + ": a prompt for the template slot '" +
+                              p->slot + "' needs a task template; use it with `ptune eval`");
 }
 
 }  // namespace ptune::cli

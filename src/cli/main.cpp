@@ -1,4 +1,5 @@
-// ptune command-line entry point: each subcommand lives in its own cmd_*.cpp.
+// ptune command-line entry point: each subcommand lives in its own cmd_*.cpp; the options more
+// than one of them takes are defined once, in common.cpp. Errors print one line and exit 1.
 #include <CLI/CLI.hpp>
 
 #include <exception>

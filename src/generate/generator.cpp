@@ -76,7 +76,7 @@ std::string StreamingText::flush() {
   return out;
 }
 
-GenerateResult generate(const LlamaModel& model, const Tokenizer& tokenizer,
+GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
                         const std::vector<int32_t>& prompt, const GenerateOptions& opt,
                         const TextCallback& on_text, const PastKV* prefix) {
   torch::InferenceMode inference;

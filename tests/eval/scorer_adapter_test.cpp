@@ -3,19 +3,15 @@
 // context + continuation after the same keys/values.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "ptune/eval/scorer.h"
-#include "test_util.h"
+#include "test_model.h"
 
 namespace ptune::eval {
 namespace {
 
 TEST(ScorerAdapterTest, FastPathWithBaseEqualsPlainForwardAfterBase) {
-  const std::string path = test::write_tiny_llama({});
-  LlamaModel model = LlamaModel::load(path);
-  std::filesystem::remove(path);
-  const LlamaConfig& c = model.config();
+  const Model& model = test::tiny_model();
+  const ModelConfig& c = model.config();
   torch::manual_seed(3);
   PastKV base;
   for (int64_t l = 0; l < c.n_layer; ++l) {

@@ -6,15 +6,12 @@
 #include <random>
 
 #include "ptune/eval/scorer.h"
-#include "test_util.h"
+#include "test_model.h"
 
 namespace ptune::eval {
 namespace {
 
-const LlamaModel& tiny_model() {
-  static LlamaModel m = LlamaModel::load(test::write_tiny_llama({}));
-  return m;
-}
+using test::tiny_model;
 
 std::vector<int32_t> random_ids(std::mt19937& rng, size_t n, int vocab = 64) {
   std::uniform_int_distribution<int32_t> d(0, vocab - 1);

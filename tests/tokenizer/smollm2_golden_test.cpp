@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -163,26 +162,6 @@ TEST_F(SmolLM2Golden, SkipSpecialDropsChatMarkers) {
   const Ids ids = tok_->encode("<|im_start|>user\nhi<|im_end|>\n");
   EXPECT_EQ(ids.front(), 1);
   EXPECT_EQ(tok_->decode(ids, /*skip_special=*/true), "user\nhi\n");
-}
-
-// Not a pass/fail check: prints throughput so regressions are visible in test logs.
-TEST_F(SmolLM2Golden, Throughput) {
-  size_t bytes = 0;
-  for (const auto& l : *lines_) bytes += l.text.size();
-  for (bool warm : {false, true}) {
-    // A fresh tokenizer for the cold pass, so the pre-token cache starts empty.
-    std::string model;
-    test::default_model(&model);
-    const Tokenizer fresh = Tokenizer::from_gguf(gguf::GgufFile::open(model));
-    const Tokenizer& tok = warm ? *tok_ : fresh;
-    size_t tokens = 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (const auto& l : *lines_) tokens += tok.encode(l.text).size();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf(
-        "[ timing   ] %s cache: %zu lines, %zu tokens, %.1f ms, %.2f M tokens/s, %.1f MB/s\n",
-        warm ? "warm" : "cold", lines_->size(), tokens, s * 1e3, tokens / s / 1e6, bytes / s / 1e6);
-  }
 }
 
 }  // namespace

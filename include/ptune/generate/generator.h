@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "ptune/generate/sampler.h"
-#include "ptune/model/llama.h"
+#include "ptune/model/model.h"
 #include "ptune/tokenizer/tokenizer.h"
 
 namespace ptune {
@@ -32,7 +32,7 @@ struct GenerateResult {
 using TextCallback = std::function<void(const std::string&)>;
 
 // `prefix` (optional) is prepended past keys/values, e.g. a prefix-tuning adapter.
-GenerateResult generate(const LlamaModel& model, const Tokenizer& tokenizer,
+GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
                         const std::vector<int32_t>& prompt, const GenerateOptions& options,
                         const TextCallback& on_text = nullptr, const PastKV* prefix = nullptr);
 

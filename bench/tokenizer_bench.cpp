@@ -1,0 +1,127 @@
+// tokenizer_bench: encoding throughput of the BPE tokenizer on the golden corpus
+// (tests/data/tokenizer/corpus.jsonl, ~2,500 strings of prose, code, numbers, CJK, emoji and
+// special-token text), with the model's vocabulary.
+//
+//   cold  a freshly built tokenizer per run, so its pre-token cache starts empty
+//   warm  the same corpus again through the tokenizer of the cold run (cache filled)
+// Each figure: the median of --repeats runs. Prints lines, tokens, ms, M tokens/s and MB/s, and
+// warm/cold. Was a test case that asserted nothing (issue 8); as a bench it is run on purpose.
+//
+//   tokenizer_bench [--model PATH] [--corpus FILE] [--repeats N]
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "ptune/io/gguf.h"
+#include "ptune/model/model_path.h"
+#include "ptune/tokenizer/tokenizer.h"
+
+namespace {
+
+struct Options {
+  std::string model;
+  std::string corpus = ptune::bench::repo_root() + "/tests/data/tokenizer/corpus.jsonl";
+  int repeats = 5;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--model" || a == "-m") {
+      o.model = value();
+    } else if (a == "--corpus") {
+      o.corpus = value();
+    } else if (a == "--repeats") {
+      o.repeats = std::max(1, std::stoi(value()));
+    } else if (a == "-h" || a == "--help") {
+      std::cout << "tokenizer_bench [--model PATH] [--corpus FILE] [--repeats N]\n";
+      std::exit(0);
+    } else {
+      throw std::runtime_error("unknown argument " + a);
+    }
+  }
+  if (o.model.empty()) o.model = ptune::default_model_path();
+  return o;
+}
+
+// The "text" of every JSONL line.
+std::vector<std::string> read_corpus(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(nlohmann::json::parse(line).at("text").get<std::string>());
+  }
+  if (lines.empty()) throw std::runtime_error(path + " has no lines");
+  return lines;
+}
+
+struct Pass {
+  double seconds = 0;
+  size_t tokens = 0;
+};
+
+Pass encode_all(const ptune::Tokenizer& tok, const std::vector<std::string>& lines) {
+  Pass p;
+  const double t0 = ptune::bench::now_s();
+  for (const std::string& l : lines) p.tokens += tok.encode(l).size();
+  p.seconds = ptune::bench::now_s() - t0;
+  return p;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void print_row(const char* name, double s, size_t lines, size_t tokens, size_t bytes) {
+  std::printf("%-5s %8zu %10zu %10.1f %12.2f %8.1f\n", name, lines, tokens, s * 1e3,
+              tokens / s / 1e6, bytes / s / 1e6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options o = parse(argc, argv);
+    const std::vector<std::string> lines = read_corpus(o.corpus);
+    size_t bytes = 0;
+    for (const std::string& l : lines) bytes += l.size();
+    const ptune::gguf::GgufFile file = ptune::gguf::GgufFile::open(o.model);
+    std::printf("tokenizer_bench: %s, %zu lines (%zu bytes), median of %d; load average %.2f\n",
+                o.model.c_str(), lines.size(), bytes, o.repeats, ptune::bench::loadavg1());
+    std::vector<double> cold, warm;
+    size_t tokens = 0;
+    for (int r = 0; r < o.repeats; ++r) {
+      const ptune::Tokenizer tok = ptune::Tokenizer::from_gguf(file);  // empty cache
+      const Pass c = encode_all(tok, lines);
+      const Pass w = encode_all(tok, lines);
+      if (c.tokens != w.tokens) throw std::runtime_error("cold and warm passes disagree");
+      tokens = c.tokens;
+      cold.push_back(c.seconds);
+      warm.push_back(w.seconds);
+    }
+    std::printf("%-5s %8s %10s %10s %12s %8s\n", "pass", "lines", "tokens", "ms", "M tokens/s",
+                "MB/s");
+    print_row("cold", median(cold), lines.size(), tokens, bytes);
+    print_row("warm", median(warm), lines.size(), tokens, bytes);
+    std::printf("warm/cold speed: %.2fx\n", median(cold) / median(warm));
+  } catch (const std::exception& e) {
+    std::cerr << "tokenizer_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

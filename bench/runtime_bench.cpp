@@ -169,27 +169,15 @@ void print_row(const std::string& engine, const nlohmann::json& e, double p_pre,
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--model" || a == "-m")
-      o.model = value();
-    else if (a == "--threads")
-      o.threads = std::stoi(value());
-    else if (a == "--repeats")
-      o.repeats = std::max(1, std::stoi(value()));
-    else if (a == "--no-anchors")
-      o.anchors = false;
-    else if (a == "-h" || a == "--help") {
-      std::cout << "runtime_bench [--model PATH] [--threads N] [--repeats N] [--no-anchors]\n";
-      std::exit(0);
-    } else {
-      throw std::runtime_error("unknown argument " + a);
-    }
-  }
+  CLI::App app{"runtime_bench: prefill and decode speed against llama.cpp and transformers"};
+  app.add_option("-m,--model", o.model, "GGUF model (default: the setup's)");
+  app.add_option("--threads", o.threads, "CPU threads (0 = libtorch's default)")
+      ->capture_default_str();
+  app.add_option("--repeats", o.repeats, "Timed repeats (median)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("--no-anchors{false}", o.anchors, "Measure ptune only");
+  ptune::bench::parse_or_exit(app, argc, argv);
   if (o.model.empty()) o.model = ptune::default_model_path();
   return o;
 }

@@ -33,25 +33,14 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--model" || a == "-m") {
-      o.model = value();
-    } else if (a == "--corpus") {
-      o.corpus = value();
-    } else if (a == "--repeats") {
-      o.repeats = std::max(1, std::stoi(value()));
-    } else if (a == "-h" || a == "--help") {
-      std::cout << "tokenizer_bench [--model PATH] [--corpus FILE] [--repeats N]\n";
-      std::exit(0);
-    } else {
-      throw std::runtime_error("unknown argument " + a);
-    }
-  }
+  CLI::App app{"tokenizer_bench: encode throughput, cold and warm"};
+  app.add_option("-m,--model", o.model, "GGUF model (default: the setup's)");
+  app.add_option("--corpus", o.corpus, "JSONL file with a \"text\" per line")
+      ->capture_default_str();
+  app.add_option("--repeats", o.repeats, "Timed repeats (median)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  ptune::bench::parse_or_exit(app, argc, argv);
   if (o.model.empty()) o.model = ptune::default_model_path();
   return o;
 }

@@ -16,7 +16,7 @@
 //
 //   tune_bench [--model PATH] [--task PATH] [--threads N] [--steps N] [--batch-size N]
 //              [--virtual-tokens N] [--lr X] [--seed N] [--dev-limit N] [--ptune CLI]
-//              [--ptune-arg ARG]... [--no-anchor] [--keep]
+//              [--ptune-arg=ARG]... [--no-anchor] [--keep]
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -224,49 +224,21 @@ void print_row(const Row& r) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--model" || a == "-m")
-      o.model = value();
-    else if (a == "--task")
-      o.task = value();
-    else if (a == "--threads")
-      o.threads = std::stoi(value());
-    else if (a == "--steps")
-      o.steps = std::stoi(value());
-    else if (a == "--batch-size")
-      o.batch_size = std::stoi(value());
-    else if (a == "--virtual-tokens")
-      o.virtual_tokens = std::stoi(value());
-    else if (a == "--lr")
-      o.lr = std::stod(value());
-    else if (a == "--seed")
-      o.seed = static_cast<unsigned>(std::stoul(value()));
-    else if (a == "--dev-limit")
-      o.dev_limit = std::stoi(value());
-    else if (a == "--ptune")
-      o.cli = value();
-    else if (a == "--ptune-arg")
-      o.ptune_args.push_back(value());
-    else if (a == "--no-anchor")
-      o.anchor = false;
-    else if (a == "--keep")
-      o.keep = true;
-    else if (a == "-h" || a == "--help") {
-      std::cout << "tune_bench [--model PATH] [--task PATH] [--threads N (2)] [--steps N (60)]\n"
-                   "           [--batch-size N (8)] [--virtual-tokens N (20)] [--lr X (0.03)]\n"
-                   "           [--seed N (42)] [--dev-limit N (0 = all)] [--ptune CLI]\n"
-                   "           [--ptune-arg ARG (repeatable: passed on to ptune tune)]\n"
-                   "           [--no-anchor (ptune only)] [--keep (keep the temp folder)]\n";
-      std::exit(0);
-    } else {
-      throw std::runtime_error("unknown argument " + a);
-    }
-  }
+  CLI::App app{"tune_bench: ptune prompt tuning next to PEFT on the same machine"};
+  app.add_option("-m,--model", o.model, "GGUF model (default: the setup's)");
+  app.add_option("--task", o.task, "Task file (default: examples/sentiment)");
+  app.add_option("--threads", o.threads, "CPU threads for both sides")->capture_default_str();
+  app.add_option("--steps", o.steps, "Optimizer steps")->capture_default_str();
+  app.add_option("--batch-size", o.batch_size, "Examples per step")->capture_default_str();
+  app.add_option("--virtual-tokens", o.virtual_tokens, "Prompt length")->capture_default_str();
+  app.add_option("--lr", o.lr, "Learning rate")->capture_default_str();
+  app.add_option("--seed", o.seed, "Seed")->capture_default_str();
+  app.add_option("--dev-limit", o.dev_limit, "Dev examples (0 = all)")->capture_default_str();
+  app.add_option("--ptune", o.cli, "The ptune binary (default: the build's)");
+  app.add_option("--ptune-arg", o.ptune_args, "Passed on to ptune tune (repeatable)");
+  app.add_flag("--no-anchor{false}", o.anchor, "ptune only");
+  app.add_flag("--keep", o.keep, "Keep the temporary folder");
+  ptune::bench::parse_or_exit(app, argc, argv);
   if (o.threads < 1 || o.steps < 1 || o.batch_size < 1 || o.virtual_tokens < 1 || o.dev_limit < 0)
     throw std::runtime_error("--threads, --steps, --batch-size, --virtual-tokens must be >= 1");
   if (o.model.empty()) o.model = ptune::default_model_path();

@@ -170,19 +170,21 @@ void run(TuneCli& cli) {
   print_result(train::tune_prompt(task, data, *l.model, *l.tokenizer, o), cli);
 }
 
+std::string tune_help() {
+  return "Learn a prompt for a task with the model frozen. Writes OUT/adapter_config.json + "
+         "adapter_model.safetensors in PEFT's format, usable with `ptune eval|generate|chat "
+         "--adapter OUT` and PEFT's PeftModel.from_pretrained, and OUT/ptune_train.json (the "
+         "run's record). Loss: classification tasks, cross-entropy over the labels' first tokens "
+         "at the last prompt position; generation and qa tasks, LM cross-entropy on the "
+         "reference. The dev metric runs through the eval harness every --eval-every steps and "
+         "the best prompt is kept. Methods:" +
+         method_list();
+}
+
 }  // namespace
 
 void register_tune(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "tune",
-      "Learn a prompt for a task with the model frozen. Writes OUT/adapter_config.json + "
-      "adapter_model.safetensors in PEFT's format, usable with `ptune eval|generate|chat "
-      "--adapter OUT` and PEFT's PeftModel.from_pretrained, and OUT/ptune_train.json (the run's "
-      "record). Loss: classification tasks, cross-entropy over the labels' first tokens at the "
-      "last prompt position; generation and qa tasks, LM cross-entropy on the reference. The dev "
-      "metric runs through the eval harness every --eval-every steps and the best prompt is "
-      "kept. Methods:" +
-          method_list());
+  CLI::App* cmd = app.add_subcommand("tune", tune_help());
   auto cli = std::make_shared<TuneCli>();
   add_model_options(cmd, &cli->model);
   std::vector<std::string> names;

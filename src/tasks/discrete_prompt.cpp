@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -50,11 +51,14 @@ std::vector<int32_t> token_ids_key(const json& j, const std::string& source) {
   return ids;
 }
 
+// Placement names in enum order.
+constexpr const char* kPlacements[] = {"prefix", "instruction", "slot"};
+
 DiscretePrompt::Placement placement_key(const json& j, const std::string& source) {
   const std::string p = string_key(j, "placement", source, true);
-  if (p == "prefix") return DiscretePrompt::Placement::Prefix;
-  if (p == "instruction") return DiscretePrompt::Placement::Instruction;
-  if (p == "slot") return DiscretePrompt::Placement::Slot;
+  for (size_t i = 0; i < std::size(kPlacements); ++i) {
+    if (p == kPlacements[i]) return static_cast<DiscretePrompt::Placement>(i);
+  }
   throw TaskFileError(source, "placement",
                       "unknown value '" + p + "' (prefix, instruction or slot)");
 }
@@ -94,15 +98,7 @@ std::string fill_slot(const std::string& source, const std::string& slot, const 
 }  // namespace
 
 const char* placement_name(DiscretePrompt::Placement p) {
-  switch (p) {
-    case DiscretePrompt::Placement::Prefix:
-      return "prefix";
-    case DiscretePrompt::Placement::Instruction:
-      return "instruction";
-    case DiscretePrompt::Placement::Slot:
-      return "slot";
-  }
-  return "?";
+  return kPlacements[static_cast<size_t>(p)];
 }
 
 DiscretePrompt parse_discrete_prompt(std::string_view text, const std::string& source) {

@@ -14,13 +14,15 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// The message parsing `text` fails with.
 std::string error_of(const std::string& text) {
+  std::string message = "(no error)";
   try {
     parse_discrete_prompt(text, "p.json");
   } catch (const TaskFileError& e) {
-    return e.what();
+    message = e.what();
   }
-  return "(no error)";
+  return message;
 }
 
 const char* kValid =

@@ -2,6 +2,7 @@
 #include "ptune/methods/registry.h"
 
 #include <stdexcept>
+#include <vector>
 
 #include "ptune/util/registry.h"
 
@@ -19,11 +20,14 @@ util::Registry<Method>& methods() {
   return r;
 }
 
-bool peft_type_taken(const std::string& peft_type, std::string* by) {
-  for (const Method* m : methods().added()) {
-    if (m->peft_type == peft_type) return *by = m->name, true;
+// The method among `methods` whose artifacts have `peft_type`, or null ("" matches none).
+const Method* with_peft_type(const std::vector<const Method*>& methods,
+                             const std::string& peft_type) {
+  if (peft_type.empty()) return nullptr;
+  for (const Method* m : methods) {
+    if (m->peft_type == peft_type) return m;
   }
-  return false;
+  return nullptr;
 }
 
 }  // namespace
@@ -32,9 +36,9 @@ void register_method(Method m) {
   if (!m.make_config || !m.make_prompt || !m.load) {
     throw std::invalid_argument("register_method: '" + m.name + "' lacks a function");
   }
-  std::string other;
-  if (!m.peft_type.empty() && peft_type_taken(m.peft_type, &other)) {
-    throw std::invalid_argument("register_method: '" + m.name + "' and '" + other +
+  // added(), not entries(): the built-ins register through here while the table fills.
+  if (const Method* other = with_peft_type(methods().added(), m.peft_type)) {
+    throw std::invalid_argument("register_method: '" + m.name + "' and '" + other->name +
                                 "' both claim peft_type " + m.peft_type);
   }
   const std::string name = m.name;
@@ -46,10 +50,7 @@ const Method* find_method(const std::string& name) {
 }
 
 const Method* find_method_by_peft_type(const std::string& peft_type) {
-  for (const Method* m : methods().entries()) {
-    if (!peft_type.empty() && m->peft_type == peft_type) return m;
-  }
-  return nullptr;
+  return with_peft_type(methods().entries(), peft_type);
 }
 
 const Method& method_named(const std::string& name) {

@@ -1,6 +1,7 @@
 // Helpers shared by the bench programs: timing, the machine's load, finding the reference
 // Python that runs the anchors (llama.cpp, transformers) in the same run, and running a child
-// (a shell command's output, or a program measured by wait4 for its wall time and peak RSS).
+// (a shell command's output, or a program measured by wait4 for its wall time and peak RSS), and
+// recording a bench's figures in the run store.
 #pragma once
 
 #include <fcntl.h>
@@ -18,10 +19,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "ptune/runs/recorder.h"
 
 extern char** environ;
 
@@ -169,5 +173,45 @@ inline ChildResult run_child(const std::vector<std::string>& args, const std::st
   r.err = read_file(err_path);
   return r;
 }
+
+// A bench's figures as a run "bench:<name>" in the run store ($PTUNE_RUNS, else runs/ptune.db),
+// so `ptune runs list --command bench:` and `ptune report` show them beside the runs they
+// measure. Recording is never what makes a bench fail: a store that cannot be written is a
+// warning. finish() records the figures; a bench that throws first is recorded as failed.
+class BenchRun {
+ public:
+  BenchRun(const std::string& name, int argc, char** argv, const std::string& model,
+           nlohmann::json settings = nlohmann::json::object()) {
+    try {
+      runs::RunStart start;
+      start.command = "bench:" + name;
+      start.argv.assign(argv, argv + argc);
+      start.model_path = is_file(model) ? model : "";
+      settings["load_average"] = loadavg1();
+      start.settings = std::move(settings);
+      rec_ = std::make_unique<runs::Recorder>(runs::default_store_path(), start);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: not recorded in the run store: %s\n", name.c_str(), e.what());
+    }
+  }
+  // One figure: "ptune decode tok/s" -> {"value": 11.3, "unit": "tok/s"}.
+  void add(const std::string& row, double value, const std::string& unit) {
+    metrics_[row] = {{"value", value}, {"unit", unit}};
+  }
+  void finish() {
+    if (!rec_) return;
+    try {
+      rec_->finish(metrics_, {}, {});
+      std::fprintf(stderr, "recorded %s\n", rec_->where().c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "not recorded in the run store: %s\n", e.what());
+    }
+    rec_.reset();
+  }
+
+ private:
+  std::unique_ptr<runs::Recorder> rec_;
+  nlohmann::json metrics_ = nlohmann::json::object();
+};
 
 }  // namespace ptune::bench

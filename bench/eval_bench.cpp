@@ -215,7 +215,8 @@ Anchor run_anchor(bool anchor, const std::string& root, const nlohmann::json& sp
   return a;
 }
 
-void print_summary(size_t n, double t_eval, double t_naive, const Anchor& hf) {
+void print_summary(size_t n, double t_eval, double t_naive, const Anchor& hf,
+                   ptune::bench::BenchRun& record) {
   const double t_hf = hf.seconds;
   if (std::isfinite(t_hf)) {
     std::printf("transformers: %.2f s  %.2f ex/s  (%s)\n", t_hf, n / t_hf, hf.note.c_str());
@@ -227,6 +228,14 @@ void print_summary(size_t n, double t_eval, double t_naive, const Anchor& hf) {
   std::printf("%-14s %10.2f %15.2fx\n", "ptune naive", n / t_naive, t_naive / t_eval);
   if (std::isfinite(t_hf))
     std::printf("%-14s %10.2f %15.2fx\n", "transformers", n / t_hf, t_hf / t_eval);
+  record.add("ptune eval", n / t_eval, "ex/s");
+  record.add("ptune naive", n / t_naive, "ex/s");
+  record.add("ptune eval / naive", t_naive / t_eval, "x");
+  if (std::isfinite(t_hf)) {
+    record.add("transformers", n / t_hf, "ex/s");
+    record.add("ptune eval / transformers", t_hf / t_eval, "x");
+  }
+  record.finish();
 }
 
 }  // namespace
@@ -237,6 +246,9 @@ int main(int argc, char** argv) {
   ptune::reexec_with_passive_openmp(argv);
   Options o;
   if (!parse_options(argc, argv, &o)) return 2;
+  ptune::bench::BenchRun record(
+      "eval_bench", argc, argv, o.model_path,
+      {{"examples", o.n}, {"shots", o.shots}, {"batch", o.batch}, {"threads", o.threads}});
   try {
     torch::set_num_threads(o.threads);
     const std::string root = repo_root();
@@ -261,7 +273,7 @@ int main(int argc, char** argv) {
     double t_naive = 0;
     const Scores naive = time_naive(model, w.reqs, fast_scores, &t_naive);
     const Anchor hf = run_anchor(o.anchor, root, w.spec, naive);
-    print_summary(n, t_eval, t_naive, hf);
+    print_summary(n, t_eval, t_naive, hf, record);
   } catch (const std::exception& e) {
     std::cerr << "eval_bench: error: " << e.what() << "\n";
     return 1;

@@ -190,6 +190,8 @@ int main(int argc, char** argv) {
     Options o = parse(argc, argv);
     if (o.threads > 0) at::set_num_threads(o.threads);
     const int threads = at::get_num_threads();
+    ptune::bench::BenchRun record("runtime_bench", argc, argv, o.model,
+                                  {{"threads", threads}, {"repeats", o.repeats}});
     std::printf("runtime_bench: model %s, %d threads, %d repeats (median), libtorch %s\n",
                 o.model.c_str(), threads, o.repeats, TORCH_VERSION);
     std::printf("load average (1 min) at start: %.2f%s\n", loadavg1(),
@@ -235,6 +237,20 @@ int main(int argc, char** argv) {
     std::printf("\n%-14s %14s %14s %16s %16s\n", "engine", "prefill tok/s", "decode tok/s",
                 "ptune/x prefill", "ptune/x decode");
     std::printf("%-14s %14.1f %14.1f %16s %16s\n", "ptune", pre, dec, "1.00x", "1.00x");
+    record.add("ptune prefill", pre, "tok/s");
+    record.add("ptune decode", dec, "tok/s");
+    record.add("ptune bf16 prefill", pre_bf16, "tok/s");
+    record.add("ptune bf16 decode", dec_bf16, "tok/s");
+    for (const char* name : {"llama_cpp", "transformers"}) {
+      if (!anchors.contains(name) || anchors[name].contains("error")) continue;
+      const double a_pre = anchors[name]["prefill_tps"].get<double>();
+      const double a_dec = anchors[name]["decode_tps"].get<double>();
+      record.add(std::string(name) + " prefill", a_pre, "tok/s");
+      record.add(std::string(name) + " decode", a_dec, "tok/s");
+      record.add(std::string("ptune / ") + name + " prefill", pre / a_pre, "x");
+      record.add(std::string("ptune / ") + name + " decode", dec / a_dec, "x");
+    }
+    record.finish();
     if (anchors.contains("error")) {
       std::printf("(anchors: %s)\n", anchors["error"].get<std::string>().c_str());
     } else {

@@ -86,6 +86,8 @@ void print_row(const char* name, double s, size_t lines, size_t tokens, size_t b
 int main(int argc, char** argv) {
   try {
     const Options o = parse(argc, argv);
+    ptune::bench::BenchRun record("tokenizer_bench", argc, argv, o.model,
+                                  {{"corpus", o.corpus}, {"repeats", o.repeats}});
     const std::vector<std::string> lines = read_corpus(o.corpus);
     size_t bytes = 0;
     for (const std::string& l : lines) bytes += l.size();
@@ -108,6 +110,9 @@ int main(int argc, char** argv) {
     print_row("cold", median(cold), lines.size(), tokens, bytes);
     print_row("warm", median(warm), lines.size(), tokens, bytes);
     std::printf("warm/cold speed: %.2fx\n", median(cold) / median(warm));
+    record.add("cold", static_cast<double>(tokens) / median(cold) / 1e6, "M tokens/s");
+    record.add("warm", static_cast<double>(tokens) / median(warm) / 1e6, "M tokens/s");
+    record.finish();
   } catch (const std::exception& e) {
     std::cerr << "tokenizer_bench: " << e.what() << "\n";
     return 1;

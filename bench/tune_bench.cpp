@@ -111,8 +111,9 @@ void read_figures(const json& j, Row* row) {
 
 // `ptune tune` with the bench's settings, writing its adapter and record under `out`.
 std::vector<std::string> ptune_tune_args(const Options& o, const std::string& out) {
-  std::vector<std::string> args = {o.cli,    "tune", "--method", "prompt-tuning",
-                                   "--task", o.task, "-o",       out};
+  // --no-record: the bench records its own run, with both trainers' figures.
+  std::vector<std::string> args = {o.cli,  "tune", "--method", "prompt-tuning", "--task",
+                                   o.task, "-o",   out,        "--no-record"};
   append_flags(&args, {{"--virtual-tokens", std::to_string(o.virtual_tokens)},
                        {"--batch-size", std::to_string(o.batch_size)},
                        {"--lr", num_arg(o.lr)},
@@ -299,7 +300,7 @@ Row run_peft_if_available(const Options& o, const std::string& tmp, const std::s
 }
 
 // The table, the ratios and whether the aims hold.
-void print_table(const Row& pt, const Row& pe) {
+void print_table(const Row& pt, const Row& pe, ptune::bench::BenchRun& record) {
   std::printf("\n%-11s %12s %14s %14s %12s %10s\n", "trainer", "train ex/s", "peak RSS MiB",
               "dev accuracy", "train s", "wall s");
   print_row(pt);
@@ -308,6 +309,11 @@ void print_table(const Row& pt, const Row& pe) {
   const double speed = pt.ex_per_s / pe.ex_per_s, mem = pt.rss_mib / pe.rss_mib,
                dacc = pt.dev_acc - pe.dev_acc;
   std::printf("%-11s %11.2fx %13.2fx %+14.4f\n", "ptune/PEFT", speed, mem, dacc);
+  record.add("ptune train", pt.ex_per_s, "ex/s");
+  record.add("PEFT train", pe.ex_per_s, "ex/s");
+  record.add("ptune / PEFT speed", speed, "x");
+  record.add("ptune / PEFT peak RSS", mem, "x");
+  record.add("ptune - PEFT dev accuracy", dacc, "");
   const bool a1 = speed >= 1.5, a2 = mem <= 1.0, a3 = dacc >= 0;
   std::printf(
       "\naims: throughput >= 1.5x PEFT: %s (%.2fx); peak RSS <= PEFT: %s (%.2fx); "
@@ -347,6 +353,7 @@ int main(int argc, char** argv) {
   ptune::reexec_with_passive_openmp(argv);
   try {
     Options o = parse(argc, argv);
+    ptune::bench::BenchRun record("tune_bench", argc, argv, o.model);
     print_settings(o);
     if (!is_file(o.model)) throw std::runtime_error("model not found: " + o.model);
     if (!is_file(o.cli)) throw std::runtime_error("ptune CLI not found: " + o.cli);
@@ -358,7 +365,8 @@ int main(int argc, char** argv) {
     const std::string py = find_python(repo_root());
     Row pe = run_peft_if_available(o, tmp, py);
 
-    print_table(pt, pe);
+    print_table(pt, pe, record);
+    record.finish();
     print_notes(pt, pe);
     if (o.keep) {
       std::printf("outputs kept in %s\n", tmp.c_str());

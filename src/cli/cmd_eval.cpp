@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/common.h"
+#include "cli/recording.h"
 #include "ptune/eval/evaluator.h"
 #include "ptune/tasks/task.h"
 
@@ -24,6 +25,7 @@ namespace {
 
 struct EvalCmdOptions {
   ModelOptions model;
+  RecordOptions record;
   eval::EvalOptions eval;  // written directly where a flag maps one to one
   std::string task_path, out_dir, normalize, progress, adapter;
   int shots = -1, max_tokens = 0;
@@ -45,7 +47,9 @@ void make_dirs(const std::string& dir) {
   }
 }
 
-void write_outputs(const std::string& dir, const eval::EvalResult& r) {
+// The files written to --out, for the run's record.
+std::vector<runs::Artifact> write_outputs(const std::string& dir, const eval::EvalResult& r,
+                                          runs::Recorder* recorder) {
   make_dirs(dir);
   const auto dump = [](const nlohmann::json& j, int indent) {
     return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -54,7 +58,12 @@ void write_outputs(const std::string& dir, const eval::EvalResult& r) {
   for (const auto& rec : r.records) ex << dump(rec, -1) << "\n";
   std::ofstream sum(dir + "/summary.json");
   sum << dump(r.summary, 2) << "\n";
+  ex.close();
+  sum.close();
   if (!ex || !sum) throw std::runtime_error("--out: cannot write to " + dir);
+  if (!recorder) return {};
+  return {recorder->artifact(dir + "/examples.jsonl", "examples"),
+          recorder->artifact(dir + "/summary.json", "summary")};
 }
 
 // What is evaluated and how it is prompted.
@@ -140,6 +149,16 @@ void print_result(const EvalCmdOptions& c, const eval::EvalResult& r) {
   if (!c.out_dir.empty()) std::cout << "\nwrote " << c.out_dir << "/examples.jsonl, summary.json\n";
 }
 
+// The record's settings: the summary without its metrics, and the prompt as text.
+nlohmann::json record_settings(const eval::EvalResult& r, const tasks::TaskSpec& task,
+                               const eval::EvalOptions& o) {
+  nlohmann::json s = r.summary;
+  s.erase("metrics");
+  s["limit"] = o.limit;
+  s["prompt"] = prompt_text(task, o.template_name, o.discrete_prompt);
+  return s;
+}
+
 void run(const EvalCmdOptions& c) {
   eval::EvalOptions o = evaluator_options(c);
   const eval::Progress::Mode mode = progress_mode(c.progress);
@@ -147,15 +166,24 @@ void run(const EvalCmdOptions& c) {
   tasks::TaskSpec task = tasks::load_task(c.task_path);
   if (c.skip_bad) task.data.skip_bad = true;
   const tasks::TaskData data = tasks::load_task_data(task);
-  const Loaded l = load(c.model, /*with_model=*/true);
-  const TunedPrompt tuned = load_tuned_prompt(c.adapter, *l.model);
-  o.scorer.base = tuned.past();
-  o.discrete_prompt = tuned.discrete();
-  if (!c.adapter.empty()) o.adapter = c.adapter + " (" + tuned.artifact.describe() + ")";
-  eval::Progress progress(stderr, mode);
-  const eval::EvalResult r = eval::run_eval(task, data, *l.model, *l.tokenizer, o, &progress);
-  if (!c.out_dir.empty()) write_outputs(c.out_dir, r);
-  print_result(c, r);
+  const auto rec = start_recording(
+      c.record, {"eval", {}, c.model.model, c.task_path, task.name, {{"split", o.split}}});
+  recorded(rec.get(), [&] {
+    const Loaded l = load(c.model, /*with_model=*/true);
+    const TunedPrompt tuned = load_tuned_prompt(c.adapter, *l.model);
+    o.scorer.base = tuned.past();
+    o.discrete_prompt = tuned.discrete();
+    if (!c.adapter.empty()) o.adapter = c.adapter + " (" + tuned.artifact.describe() + ")";
+    eval::Progress progress(stderr, mode);
+    const eval::EvalResult r = eval::run_eval(task, data, *l.model, *l.tokenizer, o, &progress);
+    std::vector<runs::Artifact> files;
+    if (!c.out_dir.empty()) files = write_outputs(c.out_dir, r, rec.get());
+    print_result(c, r);
+    if (rec) {
+      rec->finish(r.summary["metrics"], r.records, files, record_settings(r, task, o));
+      say_recorded(*rec);
+    }
+  });
 }
 
 }  // namespace
@@ -173,6 +201,7 @@ void register_eval(CLI::App& app) {
   add_prompt_options(cmd, opts.get());
   add_scoring_options(cmd, opts.get());
   add_output_options(cmd, opts.get());
+  add_record_options(cmd, &opts->record, /*measuring=*/true);
   cmd->callback([opts] { run(*opts); });
 }
 

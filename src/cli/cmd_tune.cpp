@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "cli/recording.h"
 #include "ptune/methods/registry.h"
 #include "ptune/tasks/task.h"
 #include "ptune/train/tune.h"
@@ -20,6 +21,7 @@ namespace {
 
 struct TuneCli {
   ModelOptions model;
+  RecordOptions record;
   std::string task_path, schedule = "linear", progress = "auto";
   bool no_grouping = false, no_sharing = false;
   train::TuneOptions tune;
@@ -156,18 +158,70 @@ void print_result(const train::TuneResult& r, const TuneCli& cli) {
             << "/adapter_config.json, adapter_model.safetensors, ptune_train.json\n";
 }
 
+// A step of the trainer's log as the run store keeps it.
+nlohmann::json step_record(const train::StepLog& s) {
+  nlohmann::json j = {{"step", s.step},      {"epoch", s.epoch},         {"loss", s.loss},
+                      {"lr", s.lr},          {"grad_norm", s.grad_norm}, {"examples", s.examples},
+                      {"seconds", s.seconds}};
+  if (s.evaluated) j["eval"] = s.metric;
+  return j;
+}
+
+// The settings known before training, for the record (the rest arrives with ptune_train.json).
+nlohmann::json start_settings(const TuneCli& cli, const tasks::TaskSpec& task) {
+  const train::TuneOptions& o = cli.tune;
+  methods::ConfigFields fields;
+  o.config->describe(fields);
+  return {{"method", o.method},
+          {"method_config", fields.to_json()},
+          {"template", o.template_name},
+          {"prompt", prompt_text(task, o.template_name, nullptr)},
+          {"out", o.out_dir},
+          {"max_steps", o.train.max_steps},
+          {"epochs", o.train.epochs},
+          {"batch_size", o.train.batch_size},
+          {"seed", o.train.seed},
+          {"eval_every", o.train.eval_every},
+          {"dev_limit", o.dev_limit}};
+}
+
+void finish_record(runs::Recorder& rec, const train::TuneResult& r, const std::string& out) {
+  std::vector<runs::Artifact> files;
+  for (const char* f : {"adapter_config.json", "adapter_model.safetensors"}) {
+    files.push_back(rec.artifact(out + "/" + f, "adapter"));
+  }
+  files.push_back(rec.artifact(out + "/ptune_train.json", "record"));
+  const nlohmann::json metrics = r.dev.summary.is_object()
+                                     ? r.dev.summary.value("metrics", nlohmann::json::object())
+                                     : nlohmann::json::object();
+  nlohmann::json settings = r.record;
+  settings["split"] = "dev";  // the per-example records are the final dev evaluation's
+  rec.finish(metrics, r.dev.records, files, settings);
+}
+
 void run(TuneCli& cli) {
   train::TuneOptions& o = cli.tune;
   o.config = method_config(cli);
   o.group_by_length = !cli.no_grouping;
   o.share_prefix = !cli.no_sharing;
-  o.train.progress = cli.progress != "off";
+  o.train.progress = progress_mode(cli.progress);
   o.train.schedule = train::schedule_from_name(cli.schedule);
   const tasks::TaskSpec task = tasks::load_task(cli.task_path);
   const tasks::TaskData data = tasks::load_task_data(task);
-  Loaded l = load(cli.model, /*with_model=*/true);
-  o.base_model = cli.model.model.substr(cli.model.model.find_last_of('/') + 1);
-  print_result(train::tune_prompt(task, data, *l.model, *l.tokenizer, o), cli);
+  const auto rec = start_recording(
+      cli.record,
+      {"tune", {}, cli.model.model, cli.task_path, task.name, start_settings(cli, task)});
+  if (rec) o.on_step = [&rec](const train::StepLog& s) { rec->step(step_record(s)); };
+  recorded(rec.get(), [&] {
+    Loaded l = load(cli.model, /*with_model=*/true);
+    o.base_model = cli.model.model.substr(cli.model.model.find_last_of('/') + 1);
+    const train::TuneResult r = train::tune_prompt(task, data, *l.model, *l.tokenizer, o);
+    print_result(r, cli);
+    if (rec) {
+      finish_record(*rec, r, o.out_dir);
+      say_recorded(*rec);
+    }
+  });
 }
 
 std::string tune_help() {
@@ -201,6 +255,7 @@ void register_tune(CLI::App& app) {
   add_training_options(cmd, *cli);
   add_dev_options(cmd, *cli);
   add_method_options(cmd, *cli);
+  add_record_options(cmd, &cli->record, /*measuring=*/true);
   cmd->callback([cli] { run(*cli); });
 }
 

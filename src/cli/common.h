@@ -92,5 +92,7 @@ void register_generate(CLI::App& app);
 void register_chat(CLI::App& app);
 void register_tune(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_runs(CLI::App& app);
+void register_report(CLI::App& app);
 
 }  // namespace ptune::cli

@@ -6,10 +6,12 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "cli/recording.h"
 #include "ptune/runtime/openmp.h"
 
 int main(int argc, char** argv) {
   ptune::reexec_with_passive_openmp(argv);
+  ptune::cli::set_command_line(argc, argv);
   CLI::App app{"ptune: tune prompts for frozen language models"};
   app.require_subcommand(1);
   ptune::cli::register_info(app);
@@ -19,6 +21,8 @@ int main(int argc, char** argv) {
   ptune::cli::register_chat(app);
   ptune::cli::register_eval(app);
   ptune::cli::register_tune(app);
+  ptune::cli::register_runs(app);
+  ptune::cli::register_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

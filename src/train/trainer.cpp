@@ -230,27 +230,13 @@ void Trainer::append_log(const StepLog& rec) {
     throw std::runtime_error("cannot write metrics log " + opts_.metrics_path);
 }
 
-void Trainer::print_progress(const StepLog& rec, bool last) {
-  if (!opts_.progress) return;
-  const bool tty = isatty(fileno(stderr));
-  const int64_t total = total_steps();
-  const int64_t every = std::max<int64_t>(1, total / 20);
-  if (!tty && !last && rec.step % every != 0 && !rec.evaluated) return;
-  const double elapsed = now_s() - t0_;
-  const double rate = elapsed > 0 ? static_cast<double>(rec.step - start_step_) / elapsed : 0.0;
-  const double eta = rate > 0 ? static_cast<double>(total - rec.step) / rate : 0.0;
-  char line[256];
-  int n =
-      std::snprintf(line, sizeof line,
-                    "train %lld/%lld  ep %lld  loss %.4f  lr %.2e  |g| %.3f  %.2f step/s  "
-                    "eta %.0fs",
-                    static_cast<long long>(rec.step), static_cast<long long>(total),
-                    static_cast<long long>(rec.epoch), rec.loss, rec.lr, rec.grad_norm, rate, eta);
-  if (rec.evaluated && n > 0 && n < static_cast<int>(sizeof line))
-    std::snprintf(line + n, sizeof line - static_cast<size_t>(n), "  eval %.4f", rec.metric);
-  std::fprintf(stderr, tty ? "\r%-100s" : "%s\n", line);
-  if (tty && last) std::fputc('\n', stderr);
-  std::fflush(stderr);
+void Trainer::show_progress(const StepLog& rec) {
+  char detail[160];
+  int n = std::snprintf(detail, sizeof detail, "ep %lld  loss %.4f  lr %.2e  |g| %.3f",
+                        static_cast<long long>(rec.epoch), rec.loss, rec.lr, rec.grad_norm);
+  if (rec.evaluated && n > 0 && n < static_cast<int>(sizeof detail))
+    std::snprintf(detail + n, sizeof detail - static_cast<size_t>(n), "  eval %.4f", rec.metric);
+  progress_.update(static_cast<size_t>(rec.step), detail, rec.evaluated);
 }
 
 TrainResult Trainer::run() {
@@ -261,7 +247,8 @@ TrainResult Trainer::run() {
   }
   const int64_t total = total_steps();
   start_step_ = step();
-  t0_ = now_s();
+  progress_ = eval::Progress(stderr, opts_.progress);
+  progress_.start("train", static_cast<size_t>(total), "step", static_cast<size_t>(start_step_));
   TrainResult result;
   while (!stopped_ && step() < total) {
     StepLog rec = train_step(step());
@@ -273,7 +260,7 @@ TrainResult Trainer::run() {
         (last || stopped_ ||
          (opts_.checkpoint_every > 0 && rec.step % opts_.checkpoint_every == 0)))
       save_checkpoint(opts_.checkpoint_path);
-    print_progress(rec, last || stopped_);
+    show_progress(rec);
     result.train_seconds += rec.seconds;
     result.train_examples += rec.examples;
     result.log.push_back(rec);
@@ -283,6 +270,7 @@ TrainResult Trainer::run() {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_(best_[i]);
   }
+  progress_.finish();
   result.steps = step();
   result.stopped_early = stopped_;
   result.has_best = has_best_;

@@ -1,5 +1,6 @@
 #include "ptune/train/tune.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -78,10 +79,11 @@ torch::Tensor batch_loss(const TrainingSet& set, const BatchInputs& in,
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
-// The dev metric through the eval harness, with the current prompt as the adapter.
-double dev_metric(const tasks::TaskSpec& eval_task, const tasks::TaskData& data,
-                  const methods::TrainablePrompt& prompt, const Model& model, const Tokenizer& tok,
-                  const TuneOptions& o, const std::string& metric) {
+// The dev split through the eval harness, with the current prompt as the adapter; `resamples`
+// bootstrap resamples (1 while training: only the value is used).
+eval::EvalResult dev_eval(const tasks::TaskSpec& task, const tasks::TaskData& data,
+                          const methods::TrainablePrompt& prompt, const Model& model,
+                          const Tokenizer& tok, const TuneOptions& o, size_t resamples) {
   torch::InferenceMode guard;
   const PastKV state = prompt.state(model, /*training=*/false);
   eval::EvalOptions eo;
@@ -89,9 +91,15 @@ double dev_metric(const tasks::TaskSpec& eval_task, const tasks::TaskData& data,
   eo.split = "dev";
   eo.shots = 0;
   eo.limit = o.dev_limit;
-  eo.bootstrap_resamples = 1;
+  eo.bootstrap_resamples = resamples;
   eo.scorer.base = &state;
-  for (const auto& m : eval::run_eval(eval_task, data, model, tok, eo, nullptr).headline) {
+  eo.model_name = o.base_model;
+  eo.adapter = "(tuned by " + o.method + ")";
+  return eval::run_eval(task, data, model, tok, eo, nullptr);
+}
+
+double metric_value(const eval::EvalResult& r, const std::string& metric) {
+  for (const auto& m : r.headline) {
     if (m.name == metric) return m.ci.value;
   }
   throw std::invalid_argument("tune: metric '" + metric + "' does not fit the task");
@@ -164,17 +172,27 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
   auto loss = [&](const Batch& b) {
     return batch_loss(set, collate(set, b.indices, o.share_prefix), *prompt, model);
   };
-  tasks::TaskSpec eval_task = task;
+  tasks::TaskSpec eval_task = task;  // while training: only the dev metric
   eval_task.metrics = {res.metric};
-  auto dev = [&] { return dev_metric(eval_task, data, *prompt, model, tok, o, res.metric); };
+  tasks::TaskSpec final_task = task;  // at the end: every metric the task lists, and that one
+  if (std::find(task.metrics.begin(), task.metrics.end(), res.metric) == task.metrics.end()) {
+    final_task.metrics.push_back(res.metric);
+  }
+  auto dev = [&] {
+    return metric_value(dev_eval(eval_task, data, *prompt, model, tok, o, 1), res.metric);
+  };
 
   if (!data.dev.empty()) res.dev_before = dev();
   Trainer trainer(prompt->parameters(), loss, static_cast<int64_t>(set.items.size()), train_opts);
   if (o.group_by_length) trainer.set_lengths(set.lengths());
   if (!data.dev.empty()) trainer.set_eval([&](int64_t) { return dev(); });
+  if (o.on_step) trainer.set_on_step(o.on_step);
   if (!o.train.checkpoint_path.empty()) trainer.resume(o.train.checkpoint_path);
   res.train = trainer.run();
-  if (!data.dev.empty()) res.dev_after = dev();
+  if (!data.dev.empty()) {  // every task metric, with CIs and per-example records
+    res.dev = dev_eval(final_task, data, *prompt, model, tok, o, 1000);
+    res.dev_after = metric_value(res.dev, res.metric);
+  }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   res.peak_rss_mb = peak_rss_mb();
   res.record = run_record(res, task, set, o, train_opts, *config);

@@ -4,23 +4,11 @@
 # from `ptune eval`'s table and compared with a bound. Usage: cli_test.sh PTUNE_BINARY
 set -u
 PTUNE=$1
-pass=0 fail=0
-check() {  # check NAME EXPECTED_SUBSTRING ACTUAL
-  if [[ "$3" == *"$2"* ]]; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    printf 'FAIL %s: expected to contain %q, got:\n%s\n' "$1" "$2" "$3"
-  fi
-}
-check_ge() {  # check_ge NAME VALUE BOUND: VALUE is a number >= BOUND
-  if [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v v="$2" -v b="$3" 'BEGIN { exit !(v >= b) }'; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    printf 'FAIL %s: expected a number >= %s, got %q\n' "$1" "$3" "$2"
-  fi
-}
+source "$(dirname "$0")/check.sh"
+# Every eval and tune here records into a store of its own, not the working directory's.
+RUNS_DIR=$(mktemp -d)
+trap 'rm -rf "$RUNS_DIR"' EXIT
+export PTUNE_RUNS=$RUNS_DIR/ptune.db
 accuracy() {  # accuracy EVAL_ARGS...: the accuracy in `ptune eval`'s table ("none" if absent)
   local a
   a=$("$PTUNE" eval --progress off "$@" 2>&1 | sed -n 's/^accuracy  *\([0-9.][0-9.]*\) .*/\1/p')

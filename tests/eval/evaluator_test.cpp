@@ -4,7 +4,10 @@
 // fast path matches the naive loop on real 5-shot sentiment prompts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "ptune/eval/calibration.h"
 #include "ptune/eval/evaluator.h"
@@ -291,6 +294,34 @@ TEST(Progress, Rendering) {
   EXPECT_NE(bar.find("[#####.....] 5/10"), std::string::npos) << bar;
   EXPECT_NE(bar.find("2.5 ex/s"), std::string::npos) << bar;
   EXPECT_NE(bar.find("ETA 0:02"), std::string::npos) << bar;
+  // A resumed stage: 4 of the 6 done were done before, so the rate counts 2 in 2 s.
+  const std::string resumed = Progress::render_bar("train", 6, 10, 2.0, "step", 10, 4);
+  EXPECT_NE(resumed.find("1.0 step/s"), std::string::npos) << resumed;
+  EXPECT_NE(resumed.find("ETA 0:04"), std::string::npos) << resumed;
+}
+
+// Lines mode (logs, CI): kept states (tune's dev evaluations) print at once with their detail,
+// and the final state is not printed twice.
+TEST(Progress, LinesKeepDetailAndDoNotRepeatTheLastLine) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* out = open_memstream(&buf, &len);
+  {
+    Progress p(out, Progress::Mode::Lines);
+    p.start("train", 4, "step");
+    p.update(1, "loss 0.9");  // within 10 s of the start: no line
+    p.update(2, "loss 0.7  eval 0.5", /*keep=*/true);
+    p.update(4, "loss 0.4  eval 0.8", /*keep=*/true);
+    p.finish();
+  }
+  std::fclose(out);
+  const std::string text(buf, len);
+  std::free(buf);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_NE(text.find("2/4"), std::string::npos) << text;
+  EXPECT_NE(text.find("4/4 100%"), std::string::npos) << text;
+  EXPECT_NE(text.find("eval 0.8"), std::string::npos) << text;
+  EXPECT_EQ(text.find("loss 0.9"), std::string::npos) << text;
 }
 
 TEST(EvaluatorRealModel, SentimentFiveShotFastMatchesNaive) {

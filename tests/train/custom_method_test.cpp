@@ -117,7 +117,7 @@ TEST(CustomMethod, TrainsThroughTunePrompt) {
   o.train.max_steps = 4;
   o.train.warmup_steps = 0;
   o.train.seed = 1;
-  o.train.progress = false;
+  o.train.progress = eval::Progress::Mode::Off;
   o.out_dir = dir.string();
   const TuneResult r = tune_prompt(task, data, *model, tok, o);
 

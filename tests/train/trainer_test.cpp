@@ -75,7 +75,7 @@ class SoftPromptTest : public test::TinyModelTest {
     o.schedule = Schedule::Cosine;
     o.max_grad_norm = 1.0;
     o.seed = 5;
-    o.progress = false;
+    o.progress = eval::Progress::Mode::Off;
     return o;
   }
   std::string file(const std::string& name) const { return (dir_ / name).string(); }

@@ -68,7 +68,7 @@ class TuneTest : public ::testing::Test {
     o.train.max_steps = steps;
     o.train.lr = lr;
     o.train.seed = 3;
-    o.train.progress = false;
+    o.train.progress = eval::Progress::Mode::Off;
     o.base_model = "SmolLM2-135M-Instruct";
     return o;
   }

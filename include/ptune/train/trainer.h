@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "ptune/eval/progress.h"
 #include "ptune/train/optimizer.h"
 
 namespace ptune::train {
@@ -57,8 +58,10 @@ struct TrainOptions {
   std::string metrics_path;
   std::string checkpoint_path;  // "" = no checkpoints
   int64_t checkpoint_every =
-      0;                 // steps between checkpoints (and one at the end) when a path is set
-  bool progress = true;  // progress line on stderr
+      0;  // steps between checkpoints (and one at the end) when a path is set
+  // Progress on stderr: a bar with rate, ETA, loss and lr (or periodic lines), a line per dev
+  // evaluation; Off for none.
+  eval::Progress::Mode progress = eval::Progress::Mode::Auto;
 
   // Throws std::invalid_argument naming the first bad field.
   void validate() const;
@@ -138,12 +141,13 @@ class Trainer {
   StepLog train_step(int64_t step);
   bool evaluate(StepLog& rec);  // returns true when training should stop
   void append_log(const StepLog& rec);
-  void print_progress(const StepLog& rec, bool last);
+  void show_progress(const StepLog& rec);
 
   std::vector<torch::Tensor> params_;
   LossFn loss_;
   EvalFn eval_;
   std::function<void(const StepLog&)> on_step_;
+  eval::Progress progress_;
   int64_t num_examples_;
   TrainOptions opts_;
   AdamW opt_;
@@ -159,7 +163,6 @@ class Trainer {
   // Epoch order cache.
   int64_t order_epoch_ = -1;
   std::vector<int64_t> order_;
-  double t0_ = 0.0;
   int64_t start_step_ = 0;
 };
 

@@ -20,10 +20,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <memory>
 
+#include "ptune/eval/evaluator.h"
 #include "ptune/methods/registry.h"
 #include "ptune/model/model.h"
 #include "ptune/tasks/task.h"
@@ -47,6 +49,8 @@ struct TuneOptions {
   size_t dev_limit = 0;    // evaluate on a seeded stratified sample of N dev examples (0 = all)
   std::string out_dir;     // the PEFT artifact (adapter_config.json + adapter_model.safetensors)
   std::string base_model;  // recorded in adapter_config.json
+  // Called after every optimizer step (the run store's per-step log); may be empty.
+  std::function<void(const StepLog&)> on_step;
 
   static TrainOptions method_lr() {
     TrainOptions t;
@@ -60,6 +64,9 @@ struct TuneResult {
   std::string metric;     // the dev metric's name
   double dev_before = 0;  // with the initial prompt
   double dev_after = 0;   // with the prompt that was saved
+  // The final dev evaluation of the saved prompt (every task metric with its 95% CI,
+  // per-example records); empty when the task has no dev split.
+  eval::EvalResult dev;
   int64_t trainable_parameters = 0;
   double seconds = 0;       // the whole call
   int64_t peak_rss_mb = 0;  // of the process, at the end

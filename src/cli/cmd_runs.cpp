@@ -65,15 +65,22 @@ void print_show(const runs::Run& r) {
             << "command   " << argv << "\n"
             << "ptune     " << r.version << "\n"
             << "started   " << r.started_at << "  finished " << r.finished_at << "\n"
-            << "model     " << r.model << "  sha256 " << r.model_sha256 << "\n"
-            << "task      " << r.task << " (" << r.task_path << ")  sha256 " << r.task_sha256
-            << "\n";
+            << "model     " << r.model << "  sha256 " << r.model_sha256 << "\n";
+  if (!r.task_path.empty()) {
+    std::cout << "task      " << r.task << " (" << r.task_path << ")  sha256 " << r.task_sha256
+              << "\n";
+  }
   if (!r.error.empty()) std::cout << "error     " << r.error << "\n";
   std::cout << "\nmetric            value     95% CI\n";
   for (const auto& [name, m] : r.metrics.items()) {
     if (!m.is_object() || !m.contains("value") || !m["value"].is_number()) continue;
-    std::printf("%-14s %8.4f   [%.4f, %.4f]\n", name.c_str(), m["value"].get<double>(),
-                m.value("low", 0.0), m.value("high", 0.0));
+    if (m.contains("low") && m.contains("high")) {
+      std::printf("%-14s %8.4f   [%.4f, %.4f]\n", name.c_str(), m["value"].get<double>(),
+                  m.value("low", 0.0), m.value("high", 0.0));
+    } else {  // a bench's figure: value and unit
+      std::printf("%-14s %8.4g   %s\n", name.c_str(), m["value"].get<double>(),
+                  m.value("unit", std::string()).c_str());
+    }
   }
   std::cout << "\nsettings  "
             << r.settings.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -58,6 +59,13 @@ inline double loadavg1() {
 inline bool is_file(const std::string& p) {
   struct stat st {};
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// A fresh folder under the system's temporary directory, "<name>.XXXXXX".
+inline std::string make_temp_dir(const std::string& name) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (name + ".XXXXXX")).string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
+  return tmpl;
 }
 
 // The repository root: this header is <root>/bench/bench_util.h (CMake passes absolute paths).

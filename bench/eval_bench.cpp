@@ -1,6 +1,12 @@
 // eval_bench: examples/s of ptune's eval path against a naive per-example loop (same binary) and
-// a plain transformers loop (bench/anchors/eval_transformers.py), on a 5-shot classification
-// prompt (examples/sentiment, test split), the same GGUF, the same thread count.
+// a plain transformers loop (bench/anchors/eval_transformers.py), the same GGUF, the same thread
+// count, on two tasks in one run:
+//   sentiment    5-shot binary classification (examples/sentiment, test split)
+//   intents77    zero-shot routing to 77 intents whose names are several tokens long and share
+//                first tokens (" card ...", " transfer ..."): BANKING77's train file from
+//                ../shared/data when present (held-out 10%), else a seeded synthetic set with
+//                the same shape (77 multi-word intents, 1,540 messages) written by the bench.
+// The last lines compare the two: many labels must not cost much more than two.
 //
 //   ptune eval     run_eval (render + tokenize + shared-prefix KV + one state per example, batched,
 //                  + metrics and bootstrap): what `ptune eval --shots 5` does after loading.
@@ -11,21 +17,24 @@
 // Each engine scores the same prompts and label continuations; the bench checks that the three
 // agree on the per-label scores (max |diff| printed) and prints examples/s and the ratios.
 //
-//   eval_bench [--model PATH] [--threads N] [--n EXAMPLES] [--shots K] [--batch-size B]
-//              [--no-anchor]
+//   eval_bench [--model PATH] [--threads N] [--n EXAMPLES] [--n-intents EXAMPLES] [--shots K]
+//              [--batch-size B] [--tasks sentiment,intents77] [--no-anchor]
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
+#include "intents77.h"
 #include "ptune/eval/evaluator.h"
 #include "ptune/eval/scorer.h"
 #include "ptune/io/gguf.h"
@@ -43,7 +52,8 @@ using Scores = std::vector<std::vector<ptune::eval::ContinuationScore>>;
 struct Options {
   std::string model_path;
   int threads = 2, shots = 5, batch = 16;
-  size_t n = 72;
+  size_t n = 72, n_intents = 24;
+  std::string tasks = "sentiment,intents77";
   bool anchor = true;
 };
 
@@ -59,6 +69,10 @@ bool parse_options(int argc, char** argv, Options* o) {
       o->threads = std::stoi(next());
     else if (a == "--n")
       o->n = std::stoul(next());
+    else if (a == "--n-intents")
+      o->n_intents = std::stoul(next());
+    else if (a == "--tasks")
+      o->tasks = next();
     else if (a == "--shots")
       o->shots = std::stoi(next());
     else if (a == "--batch-size")
@@ -66,8 +80,9 @@ bool parse_options(int argc, char** argv, Options* o) {
     else if (a == "--no-anchor")
       o->anchor = false;
     else {
-      std::cerr << "usage: eval_bench [--model PATH] [--threads N] [--n EXAMPLES] [--shots K] "
-                   "[--batch-size B] [--no-anchor]\n";
+      std::cerr << "usage: eval_bench [--model PATH] [--threads N] [--n EXAMPLES] "
+                   "[--n-intents EXAMPLES] [--shots K] [--batch-size B] "
+                   "[--tasks sentiment,intents77] [--no-anchor]\n";
       return false;
     }
   }
@@ -81,13 +96,21 @@ struct Workload {
   nlohmann::json spec;
 };
 
-Workload build_workload(const Options& o, const ptune::tasks::TaskSpec& task,
-                        const ptune::tasks::TaskData& data, const ptune::Tokenizer& tok) {
-  ptune::tasks::TaskSpec t = task;
-  t.few_shot.k = static_cast<size_t>(o.shots);
+// One task the bench measures: its spec and data, shots and examples.
+struct BenchTask {
+  std::string name, source;
+  ptune::tasks::TaskSpec task;
+  ptune::tasks::TaskData data;
+  size_t shots = 0, n = 0;
+};
+
+Workload build_workload(const Options& o, const BenchTask& bt, const ptune::Tokenizer& tok) {
+  ptune::tasks::TaskSpec t = bt.task;
+  t.few_shot.k = bt.shots;
   ptune::tasks::PromptBuilder prompts(t);
+  const auto& data = bt.data;
   const auto examples =
-      ptune::eval::eval_examples(task, data, "test", o.n, /*seed=*/0);  // run_eval's rows
+      ptune::eval::eval_examples(bt.task, data, "test", bt.n, /*seed=*/0);  // run_eval's rows
   const size_t n = examples.size();
   Workload w;
   w.reqs.resize(n);
@@ -107,15 +130,19 @@ Workload build_workload(const Options& o, const ptune::tasks::TaskSpec& task,
   return w;
 }
 
-void print_header(const Options& o, const std::vector<ptune::eval::ScoreRequest>& reqs) {
+void print_header(const Options& o, const BenchTask& bt,
+                  const std::vector<ptune::eval::ScoreRequest>& reqs) {
   const size_t n = reqs.size();
-  size_t prompt_tokens = 0;
+  size_t prompt_tokens = 0, label_tokens = 0;
   for (const auto& r : reqs) prompt_tokens += r.context.size();
+  for (const auto& c : reqs[0].continuations) label_tokens += c.size();
   const std::string load = std::to_string(loadavg1()).substr(0, 4);
   std::printf(
-      "eval_bench: sentiment test, %zu examples, %d-shot (mean prompt %.0f tokens), "
-      "%d threads, batch %d; load average %s (other processes slow every engine)\n",
-      n, o.shots, double(prompt_tokens) / n, o.threads, o.batch, load.c_str());
+      "\n== %s (%s): test, %zu examples, %zu-shot (mean prompt %.0f tokens), %zu labels "
+      "(mean %.1f tokens), %d threads, batch %d; load average %s\n",
+      bt.name.c_str(), bt.source.c_str(), n, bt.shots, double(prompt_tokens) / n,
+      reqs[0].continuations.size(), double(label_tokens) / reqs[0].continuations.size(), o.threads,
+      o.batch, load.c_str());
 }
 
 // Warmup, then the eval path (run_eval) on n examples; prints its line, returns its seconds.
@@ -215,27 +242,93 @@ Anchor run_anchor(bool anchor, const std::string& root, const nlohmann::json& sp
   return a;
 }
 
-void print_summary(size_t n, double t_eval, double t_naive, const Anchor& hf,
-                   ptune::bench::BenchRun& record) {
-  const double t_hf = hf.seconds;
-  if (std::isfinite(t_hf)) {
-    std::printf("transformers: %.2f s  %.2f ex/s  (%s)\n", t_hf, n / t_hf, hf.note.c_str());
-  } else {
-    std::printf("transformers: %s\n", hf.note.c_str());
+// One task's figures, for the table at the end and the run record.
+struct TaskResult {
+  std::string name;
+  size_t n = 0;
+  double eval_s = 0, naive_s = 0;
+  Anchor hf;
+};
+
+void print_summary(const std::vector<TaskResult>& results, ptune::bench::BenchRun& record) {
+  std::printf("\n%-10s %-14s %10s %16s\n", "task", "engine", "ex/s", "ptune eval / x");
+  for (const TaskResult& t : results) {
+    const double n = static_cast<double>(t.n);
+    std::printf("%-10s %-14s %10.2f %15.2fx\n", t.name.c_str(), "ptune eval", n / t.eval_s, 1.0);
+    std::printf("%-10s %-14s %10.2f %15.2fx\n", t.name.c_str(), "ptune naive", n / t.naive_s,
+                t.naive_s / t.eval_s);
+    if (std::isfinite(t.hf.seconds)) {
+      std::printf("%-10s %-14s %10.2f %15.2fx\n", t.name.c_str(), "transformers", n / t.hf.seconds,
+                  t.hf.seconds / t.eval_s);
+      record.add(t.name + " transformers", n / t.hf.seconds, "ex/s");
+      record.add(t.name + " ptune eval / transformers", t.hf.seconds / t.eval_s, "x");
+    } else {
+      std::printf("%-10s %-14s %s\n", t.name.c_str(), "transformers", t.hf.note.c_str());
+    }
+    record.add(t.name + " ptune eval", n / t.eval_s, "ex/s");
+    record.add(t.name + " ptune naive", n / t.naive_s, "ex/s");
+    record.add(t.name + " ptune eval / naive", t.naive_s / t.eval_s, "x");
   }
-  std::printf("\n%-14s %10s %16s\n", "engine", "ex/s", "ptune eval / x");
-  std::printf("%-14s %10.2f %15.2fx\n", "ptune eval", n / t_eval, 1.0);
-  std::printf("%-14s %10.2f %15.2fx\n", "ptune naive", n / t_naive, t_naive / t_eval);
-  if (std::isfinite(t_hf))
-    std::printf("%-14s %10.2f %15.2fx\n", "transformers", n / t_hf, t_hf / t_eval);
-  record.add("ptune eval", n / t_eval, "ex/s");
-  record.add("ptune naive", n / t_naive, "ex/s");
-  record.add("ptune eval / naive", t_naive / t_eval, "x");
-  if (std::isfinite(t_hf)) {
-    record.add("transformers", n / t_hf, "ex/s");
-    record.add("ptune eval / transformers", t_hf / t_eval, "x");
+  if (results.size() == 2) {  // many labels against two: the eval path's examples/s
+    const double many = results[1].n / results[1].eval_s, two = results[0].n / results[0].eval_s;
+    std::printf("%s / %s eval ex/s: %.2fx\n", results[1].name.c_str(), results[0].name.c_str(),
+                many / two);
+    record.add(results[1].name + " / " + results[0].name + " eval ex/s", many / two, "x");
   }
   record.finish();
+}
+
+// The tasks asked for with --tasks, loaded (intents77 written into `dir` first).
+std::vector<BenchTask> load_tasks(const Options& o, const std::string& root,
+                                  const std::string& dir) {
+  std::vector<BenchTask> out;
+  std::stringstream names(o.tasks);
+  for (std::string name; std::getline(names, name, ',');) {
+    BenchTask bt;
+    bt.name = name;
+    std::string path;
+    if (name == "sentiment") {
+      path = root + "/examples/sentiment/task.json";
+      bt.source = "examples/sentiment";
+      bt.shots = static_cast<size_t>(o.shots);
+      bt.n = o.n;
+    } else if (name == "intents77") {
+      path = write_intents77_task(dir, &bt.source);
+      bt.n = o.n_intents;
+    } else {
+      throw std::invalid_argument("--tasks: unknown task '" + name + "' (sentiment, intents77)");
+    }
+    bt.task = ptune::tasks::load_task(path);
+    bt.data = ptune::tasks::load_task_data(bt.task);
+    out.push_back(std::move(bt));
+  }
+  return out;
+}
+
+// Every engine on one task.
+TaskResult run_task(const Options& o, const std::string& root, const BenchTask& bt,
+                    const ptune::Model& model, const ptune::Tokenizer& tok) {
+  ptune::eval::EvalOptions opt;
+  opt.shots = bt.shots;
+  opt.limit = bt.n;
+  opt.scorer.batch_size = o.batch;
+  opt.model_name = o.model_path.substr(o.model_path.find_last_of('/') + 1);
+  const Workload w = build_workload(o, bt, tok);
+  TaskResult t;
+  t.name = bt.name;
+  t.n = w.reqs.size();
+  print_header(o, bt, w.reqs);
+  t.eval_s = time_eval_path(bt.task, bt.data, model, tok, opt, w.reqs[0], t.n);
+  const Scores fast_scores = time_scoring(model, opt.scorer, w.reqs);
+  const Scores naive = time_naive(model, w.reqs, fast_scores, &t.naive_s);
+  t.hf = run_anchor(o.anchor, root, w.spec, naive);
+  if (std::isfinite(t.hf.seconds)) {
+    std::printf("transformers: %.2f s  %.2f ex/s  (%s)\n", t.hf.seconds, t.n / t.hf.seconds,
+                t.hf.note.c_str());
+  } else {
+    std::printf("transformers: %s\n", t.hf.note.c_str());
+  }
+  return t;
 }
 
 }  // namespace
@@ -246,9 +339,13 @@ int main(int argc, char** argv) {
   ptune::reexec_with_passive_openmp(argv);
   Options o;
   if (!parse_options(argc, argv, &o)) return 2;
-  ptune::bench::BenchRun record(
-      "eval_bench", argc, argv, o.model_path,
-      {{"examples", o.n}, {"shots", o.shots}, {"batch", o.batch}, {"threads", o.threads}});
+  ptune::bench::BenchRun record("eval_bench", argc, argv, o.model_path,
+                                {{"examples", o.n},
+                                 {"intent_examples", o.n_intents},
+                                 {"tasks", o.tasks},
+                                 {"shots", o.shots},
+                                 {"batch", o.batch},
+                                 {"threads", o.threads}});
   try {
     torch::set_num_threads(o.threads);
     const std::string root = repo_root();
@@ -256,24 +353,13 @@ int main(int argc, char** argv) {
     ptune::Tokenizer tok = ptune::Tokenizer::from_gguf(file);
     std::unique_ptr<ptune::Model> owned = ptune::model_from_gguf(file);
     const ptune::Model& model = *owned;
-    const auto task = ptune::tasks::load_task(root + "/examples/sentiment/task.json");
-    const auto data = ptune::tasks::load_task_data(task);
-
-    ptune::eval::EvalOptions opt;
-    opt.shots = static_cast<size_t>(o.shots);
-    opt.limit = o.n;
-    opt.scorer.batch_size = o.batch;
-    opt.model_name = o.model_path.substr(o.model_path.find_last_of('/') + 1);
-    const Workload w = build_workload(o, task, data, tok);
-    const size_t n = w.reqs.size();
-    print_header(o, w.reqs);
-
-    const double t_eval = time_eval_path(task, data, model, tok, opt, w.reqs[0], n);
-    const Scores fast_scores = time_scoring(model, opt.scorer, w.reqs);
-    double t_naive = 0;
-    const Scores naive = time_naive(model, w.reqs, fast_scores, &t_naive);
-    const Anchor hf = run_anchor(o.anchor, root, w.spec, naive);
-    print_summary(n, t_eval, t_naive, hf, record);
+    const std::string dir = make_temp_dir("eval_bench");
+    std::vector<TaskResult> results;
+    for (const BenchTask& bt : load_tasks(o, root, dir)) {
+      results.push_back(run_task(o, root, bt, model, tok));
+    }
+    std::filesystem::remove_all(dir);
+    print_summary(results, record);
   } catch (const std::exception& e) {
     std::cerr << "eval_bench: error: " << e.what() << "\n";
     return 1;

@@ -265,12 +265,6 @@ void print_settings(const Options& o) {
   std::fflush(stdout);
 }
 
-std::string make_temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "tune_bench.XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  return tmpl;
-}
-
 // The PEFT row, or one with the reason it did not run; prints PEFT's versions when it ran.
 Row run_peft_if_available(const Options& o, const std::string& tmp, const std::string& py) {
   Row pe;
@@ -357,7 +351,7 @@ int main(int argc, char** argv) {
     print_settings(o);
     if (!is_file(o.model)) throw std::runtime_error("model not found: " + o.model);
     if (!is_file(o.cli)) throw std::runtime_error("ptune CLI not found: " + o.cli);
-    const std::string tmp = make_temp_dir();
+    const std::string tmp = make_temp_dir("tune_bench");
 
     Row pt = run_ptune(o, tmp);
     std::printf("ptune: %s\n", pt.ok ? "done" : "failed");

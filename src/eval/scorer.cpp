@@ -2,6 +2,8 @@
 // Contract and the algorithm: include/ptune/eval/scorer.h.
 #include "ptune/eval/scorer.h"
 
+#include "label_trie.h"
+
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
@@ -35,6 +37,13 @@ void check_requests(const std::vector<ScoreRequest>& requests, int64_t n_vocab) 
     check_ids(requests[i].context, n_vocab, i, "context");
     for (const auto& c : requests[i].continuations) check_ids(c, n_vocab, i, "continuation");
   }
+}
+
+// Trie nodes per forward of step 3: as asked, or so that their logits [nodes, V] stay under
+// 64 MiB of floats.
+int64_t trie_node_budget(const Model& model, int64_t asked) {
+  if (asked > 0) return asked;
+  return std::max<int64_t>(64, (int64_t{1} << 24) / std::max<int64_t>(1, model.config().n_vocab));
 }
 
 torch::Tensor to_tensor(const std::vector<int32_t>& ids, size_t begin = 0) {
@@ -190,61 +199,25 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
       torch::Tensor logp = torch::log_softmax(r.logits.to(torch::kFloat32), -1).cpu();  // [B, V]
       auto lp = logp.accessor<float, 2>();
 
-      // Rows of the second step: continuations with >= 2 tokens, as (batch row, request, j).
-      struct Row {
-        int64_t b;
-        size_t i, j;
-      };
-      std::vector<Row> rows;
+      // First tokens from this forward; the rest through each context's label trie.
+      std::vector<detail::TrieRow> rows;
       for (int64_t b = 0; b < B; ++b) {
         const size_t i = g.members[start + b];
+        bool later = false;
         for (size_t j = 0; j < requests[i].continuations.size(); ++j) {
           const auto& c = requests[i].continuations[j];
           out[i][j].token_logprobs.assign(1, lp[b][c[0]]);
-          if (c.size() > 1) rows.push_back({b, i, j});
+          later = later || c.size() > 1;
+        }
+        if (later) {
+          const int64_t length = K + static_cast<int64_t>(contexts[i].size()) - P;
+          rows.push_back({b, length, &requests[i], &out[i],
+                          detail::LabelTrie::build(requests[i].continuations)});
         }
       }
-      for (size_t rs = 0; rs < rows.size(); rs += opt_.batch_size) {
-        const size_t re = std::min(rows.size(), rs + opt_.batch_size);
-        const int64_t R = static_cast<int64_t>(re - rs);
-        int64_t Tc = 0;
-        for (size_t k = rs; k < re; ++k) {
-          Tc = std::max<int64_t>(Tc, requests[rows[k].i].continuations[rows[k].j].size() - 1);
-        }
-        torch::Tensor cids = torch::zeros({R, Tc}, long_opts);
-        torch::Tensor targets = torch::zeros({R, Tc}, long_opts);
-        torch::Tensor cmask = torch::zeros({R, Tc}, long_opts);
-        torch::Tensor sel = torch::zeros({R}, long_opts);
-        for (int64_t k = 0; k < R; ++k) {
-          const Row& row = rows[rs + k];
-          const auto& c = requests[row.i].continuations[row.j];
-          const int64_t n = static_cast<int64_t>(c.size()) - 1;
-          std::vector<int32_t> head(c.begin(), c.end() - 1), tail(c.begin() + 1, c.end());
-          cids[k].narrow(0, 0, n).copy_(to_tensor(head));
-          targets[k].narrow(0, 0, n).copy_(to_tensor(tail));
-          cmask[k].narrow(0, 0, n).fill_(1);
-          sel[k] = row.b;
-        }
-        torch::Tensor sel_dev = sel.to(dev);
-        PastKV state = select_past_rows(r.present, sel_dev);
-        ForwardArgs a2;
-        a2.input_ids = cids.to(dev);
-        a2.attention_mask = torch::cat({mask.index_select(0, sel), cmask}, 1).to(dev);
-        a2.past = &state;
-        a2.logits_at = LogitsAt::Positions;
-        a2.logit_positions = torch::arange(Tc, long_opts).unsqueeze(0).expand({R, Tc}).to(dev);
-        ForwardResult r2 = model_.forward(a2);
-        ++stats_.forwards;
-        torch::Tensor tlp = torch::log_softmax(r2.logits.to(torch::kFloat32), -1)
-                                .gather(2, targets.to(dev).unsqueeze(-1))
-                                .squeeze(-1)
-                                .cpu();  // [R, Tc]
-        auto t = tlp.accessor<float, 2>();
-        for (int64_t k = 0; k < R; ++k) {
-          const Row& row = rows[rs + k];
-          const auto n = requests[row.i].continuations[row.j].size() - 1;
-          for (size_t s = 0; s < n; ++s) out[row.i][row.j].token_logprobs.push_back(t[k][s]);
-        }
+      if (!rows.empty()) {
+        detail::score_tries(model_, r.present, mask, rows,
+                            trie_node_budget(model_, opt_.trie_nodes), stats_);
       }
       done += static_cast<size_t>(B);
       if (progress) progress(done);

@@ -35,11 +35,21 @@ torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& rope) {
 }
 
 torch::Tensor attention_bias(const torch::Tensor& mask, int64_t P, int64_t T,
-                             torch::TensorOptions float_options) {
+                             torch::TensorOptions float_options, const torch::Tensor& tree) {
   auto long_opts = mask.options().dtype(torch::kInt64);
-  auto q_idx = torch::arange(P, P + T, long_opts).unsqueeze(1);
-  auto k_idx = torch::arange(0, P + T, long_opts).unsqueeze(0);
-  auto allowed = (k_idx <= q_idx).unsqueeze(0) & mask.unsqueeze(1).to(torch::kBool);
+  torch::Tensor order;  // [B or 1, T, P + T]: which positions each new token may see
+  if (tree.defined()) {
+    TORCH_CHECK(
+        tree.dim() == 3 && tree.size(0) == mask.size(0) && tree.size(1) == T && tree.size(2) == T,
+        "forward: tree_mask must be [", mask.size(0), ", ", T, ", ", T, "], got ", tree.sizes());
+    auto past = torch::ones({mask.size(0), T, P}, long_opts.dtype(torch::kBool));
+    order = torch::cat({past, tree.to(long_opts.dtype(torch::kBool))}, 2);
+  } else {
+    auto q_idx = torch::arange(P, P + T, long_opts).unsqueeze(1);
+    auto k_idx = torch::arange(0, P + T, long_opts).unsqueeze(0);
+    order = (k_idx <= q_idx).unsqueeze(0);
+  }
+  auto allowed = order & mask.unsqueeze(1).to(torch::kBool);
   return torch::zeros({mask.size(0), T, P + T}, float_options)
       .masked_fill(allowed.logical_not(), -1e30f)
       .unsqueeze(1);

@@ -34,10 +34,12 @@ RopeTables rope_tables(const torch::Tensor& positions, const torch::Tensor& inv_
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& rope);
 
 // Additive attention bias [B, 1, T, P + T] for `mask` [B, P + T] (1 = attend): causal over
-// absolute positions, padding masked. A large finite negative (not -inf) keeps fully padded
-// query rows finite.
+// absolute positions, or, with `tree` [B, T, T] (ForwardArgs::tree_mask), every past position
+// plus the new tokens `tree` allows; padding masked. A large finite negative (not -inf) keeps
+// fully padded query rows finite.
 torch::Tensor attention_bias(const torch::Tensor& mask, int64_t past, int64_t new_tokens,
-                             torch::TensorOptions float_options);
+                             torch::TensorOptions float_options,
+                             const torch::Tensor& tree = torch::Tensor());
 
 // Scaled dot-product attention of q [B, H, T, D] over k, v [B, Hkv, P + T, D] with `bias`
 // [B, 1, T, P + T]; H must be a multiple of Hkv. Returns [B, T, H * D].

@@ -103,13 +103,14 @@ void validate_metrics(const TaskSpec& t) {
 
 void validate_labels(const TaskSpec& t) {
   if (t.type != TaskType::Classification) {
-    if (!t.labels.empty()) {
+    if (!t.labels.empty() || t.labels_from_data) {
       throw TaskFileError(t.path, "labels",
                           "only classification tasks have labels (multiple_choice scores each "
                           "example's choices)");
     }
     return;
   }
+  if (t.labels_from_data && t.labels.empty()) return;  // resolved from the data later
   if (t.labels.size() < 2) throw TaskFileError(t.path, "labels", "need at least two labels");
   std::set<std::string> words;
   for (const auto& l : t.labels) {

@@ -82,10 +82,17 @@ DataSpec parse_data(const JsonReader& root, const std::string& base_dir) {
   return d;
 }
 
-std::vector<LabelSpec> parse_labels(const JsonReader& root) {
+std::vector<LabelSpec> parse_labels(const JsonReader& root, bool* from_data) {
   std::vector<LabelSpec> labels;
   const auto* v = root.find("labels");
   if (!v) return labels;
+  if (v->is_string()) {
+    if (v->get<std::string>() != "from_data") {
+      root.fail("labels", "must be an object of label -> verbalizer words, or \"from_data\"");
+    }
+    *from_data = true;
+    return labels;
+  }
   std::set<std::string> keys;
   if (v->is_object()) {
     for (const auto& [k, w] : v->items()) keys.insert(k);
@@ -100,6 +107,30 @@ std::vector<LabelSpec> parse_labels(const JsonReader& root) {
     labels.push_back(std::move(l));
   }
   return labels;
+}
+
+// "label_words": {label: word or [words]}: verbalizers for labels "from_data".
+std::map<std::string, std::vector<std::string>> parse_label_words(const JsonReader& root,
+                                                                  bool from_data) {
+  std::map<std::string, std::vector<std::string>> out;
+  const auto* v = root.find("label_words");
+  if (!v) return out;
+  if (!from_data) root.fail("label_words", "only with \"labels\": \"from_data\"");
+  std::set<std::string> keys;
+  if (v->is_object()) {
+    for (const auto& [k, w] : v->items()) keys.insert(k);
+  }
+  const JsonReader r = root.object("label_words", keys);
+  for (const std::string& k : keys) {
+    std::vector<std::string> words =
+        r.find(k)->is_string() ? std::vector<std::string>{r.str(k)} : r.strings(k, {});
+    if (words.empty()) r.fail(k, "needs at least one verbalizer word");
+    for (const auto& w : words) {
+      if (w.empty()) r.fail(k, "verbalizer words must not be empty");
+    }
+    out[k] = std::move(words);
+  }
+  return out;
 }
 
 FewShotSpec parse_few_shot(const JsonReader& root, TaskType type) {
@@ -187,7 +218,7 @@ TaskSpec parse_document(std::string_view json_text, const std::string& source,
   const JsonReader r(
       doc, "", source,
       {"name", "description", "type", "format", "system", "instruction", "template", "templates",
-       "labels", "metrics", "data", "few_shot", "scoring", "generation", "judge"});
+       "labels", "label_words", "metrics", "data", "few_shot", "scoring", "generation", "judge"});
   TaskSpec t;
   t.path = source;
   t.name = r.str("name");
@@ -220,7 +251,8 @@ TaskSpec parse_document(std::string_view json_text, const std::string& source,
       t.templates[k] = tr.str(k);
     }
   }
-  t.labels = parse_labels(r);
+  t.labels = parse_labels(r, &t.labels_from_data);
+  t.label_words = parse_label_words(r, t.labels_from_data);
   t.metrics = r.strings("metrics", default_metrics(t.type));
   t.data = parse_data(r, base_dir);
   t.few_shot = parse_few_shot(r, t.type);
@@ -251,7 +283,9 @@ TaskSpec load_task(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   const std::string base = std::filesystem::path(path).parent_path().string();
-  return parse_task(ss.str(), path, base.empty() ? "." : base);
+  TaskSpec t = parse_task(ss.str(), path, base.empty() ? "." : base);
+  if (t.labels_from_data) resolve_labels_from_data(t);
+  return t;
 }
 
 }  // namespace ptune::tasks

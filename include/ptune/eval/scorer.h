@@ -11,9 +11,12 @@
 //   2. One state per context. Suffixes are sorted by length and batched (right padding + mask).
 //      One forward gives the full-vocabulary log-probs at each context's last token (the first
 //      token of every continuation) and, only when some continuation has more tokens, the
-//      batch's keys/values. Every continuation with >= 2 tokens then runs its tokens[0..n-2] in
-//      one batched forward with `past` = its context's state (rows gathered from the batch),
-//      logits only at those positions.
+//      batch's keys/values.
+//   3. One trie per context (src/eval/label_trie.h). The continuations' later tokens: each
+//      distinct head (shared first tokens of many labels) is fed once, all of a context's heads
+//      in one row after its keys/values with a tree attention mask; rows batched up to a node
+//      budget. The work grows with the distinct heads, not with labels x tokens, and no
+//      context's keys/values are copied per label.
 //   Log-probs are normalised over the full vocabulary (log_softmax), so scores are true
 //   log-probabilities and equal score_naive's (one plain forward per context + continuation).
 //
@@ -48,6 +51,9 @@ struct ScorerOptions {
   // Keys/values prepended to every context, [1, Hkv, A, D] per layer: a prompt adapter's virtual
   // tokens (methods::PromptArtifact::state). Not owned; null = none.
   const PastKV* base = nullptr;
+  // Trie nodes whose logits one forward of step 3 computes (0 = as many as keep those logits
+  // under 64 MiB of floats); a context's trie larger than this still runs, alone.
+  int64_t trie_nodes = 0;
 };
 
 // Statistics of the last score() call (for logs and the bench).

@@ -44,6 +44,10 @@ struct ForwardArgs {
   // [B, T] int64. Undefined = derived: cumulative count of real tokens (past included) - 1,
   // so left-padded rows start at position P_real.
   torch::Tensor position_ids;
+  // [B, T, T] bool: which new tokens each new token attends to (row i, column j: token i sees
+  // token j). Undefined = causal (j <= i). A tree of continuations scored in one row (the
+  // scorer's label trie) passes ancestor-or-self here, with position_ids by depth.
+  torch::Tensor tree_mask;
   const PastKV* past = nullptr;  // prepended keys/values (may require grad)
   bool return_present = false;   // return past + new keys/values (KV cache)
   LogitsAt logits_at = LogitsAt::All;

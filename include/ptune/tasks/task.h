@@ -107,6 +107,11 @@ struct TaskSpec {
   std::string instruction;
   std::map<std::string, std::string> templates;  // name -> source; "default" always present
   std::vector<LabelSpec> labels;                 // classification only, in file order
+  // "labels": "from_data": the labels are the data's label values, in first-seen order (train,
+  // dev, test), each verbalized by label_words[value] when given, else by label_words_for();
+  // load_task fills `labels` (resolve_labels_from_data). Overrides for other tasks are errors.
+  bool labels_from_data = false;
+  std::map<std::string, std::vector<std::string>> label_words;
   std::vector<std::string> metrics;
   DataSpec data;
   FewShotSpec few_shot;
@@ -131,12 +136,21 @@ using eval::default_metrics;
 // std::invalid_argument when the task lists none.
 std::string default_dev_metric(const TaskSpec& task);
 
-// Reads and validates a task file; relative data paths resolve against its folder.
-// Throws TaskFileError (file + key) or TemplateError.
+// Reads and validates a task file; relative data paths resolve against its folder; labels
+// "from_data" are read from the data (resolve_labels_from_data). Throws TaskFileError (file +
+// key) or TemplateError.
 TaskSpec load_task(const std::string& path);
-// Same from JSON text; `source` names it in errors, `base_dir` resolves relative paths.
+// Same from JSON text; `source` names it in errors, `base_dir` resolves relative paths. Reads
+// no data: labels "from_data" stay empty until resolve_labels_from_data.
 TaskSpec parse_task(std::string_view json_text, const std::string& source,
                     const std::string& base_dir);
+// Fills the labels of a "from_data" task from its data files' label values, then validates the
+// task. Throws TaskFileError naming both labels when two values verbalize to the same words, or
+// a label_words key no row has; DataError for unreadable data.
+void resolve_labels_from_data(TaskSpec& task);
+// The verbalizer of a label value: '_' and '-' as spaces, runs of spaces as one, trimmed
+// ("card_payment_not_recognised" -> "card payment not recognised").
+std::string label_words_for(const std::string& value);
 
 struct TaskData {
   std::vector<Example> train, dev, test;

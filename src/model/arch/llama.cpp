@@ -144,7 +144,7 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
               ", ", P + T, "], got ", mask.sizes());
   torch::Tensor pos = a.position_ids.defined() ? a.position_ids.to(long_opts)
                                                : (mask.cumsum(1) - 1).clamp_min(0).narrow(1, P, T);
-  const torch::Tensor bias = blocks::attention_bias(mask, P, T, x.options());
+  const torch::Tensor bias = blocks::attention_bias(mask, P, T, x.options(), a.tree_mask);
   const blocks::RopeTables rope = blocks::rope_tables(pos, rope_inv_freq_);
 
   ForwardResult out;

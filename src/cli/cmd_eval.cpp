@@ -35,18 +35,6 @@ struct EvalCmdOptions {
        skip_bad = false;
 };
 
-void make_dirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-        throw std::runtime_error("--out: cannot create " + cur + ": " + std::strerror(errno));
-      }
-    }
-    if (i < dir.size()) cur += dir[i];
-  }
-}
-
 // The files written to --out, for the run's record.
 std::vector<runs::Artifact> write_outputs(const std::string& dir, const eval::EvalResult& r,
                                           runs::Recorder* recorder) {

@@ -64,6 +64,7 @@ void register_report(CLI::App& app) {
   cmd->add_option("ids", cli->ids, "Run ids (default: the newest --last runs matching filters)");
   cmd->add_option("-o,--out", cli->out, "The HTML file to write")
       ->type_name("FILE")
+      ->check(non_empty_path)
       ->capture_default_str();
   cmd->add_option("--title", cli->title, "Page title")->capture_default_str();
   cmd->add_option("-t,--task", cli->filter.task, "Without ids: only runs of this task");

@@ -166,7 +166,9 @@ void add_export(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
   cmd->add_option("--format", cli->format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}))
       ->capture_default_str();
-  cmd->add_option("-o,--out", cli->out, "Write to this file (default: stdout)")->type_name("FILE");
+  cmd->add_option("-o,--out", cli->out, "Write to this file (default: stdout)")
+      ->type_name("FILE")
+      ->check(non_empty_path);
   cmd->callback([cli] {
     const runs::Run r = runs::Store(cli->record.store, false).get(cli->a);
     if (cli->out.empty()) {

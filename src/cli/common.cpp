@@ -2,6 +2,11 @@
 // written here only, so subcommands cannot drift apart.
 #include "cli/common.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include "ptune/methods/prompt_artifact.h"
@@ -55,9 +60,47 @@ eval::Progress::Mode progress_mode(const std::string& mode) {
   throw std::invalid_argument("--progress: '" + mode + "' is not auto, bar, lines or off");
 }
 
+void make_dirs(const std::string& dir) {
+  std::string cur;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      if (!cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw std::runtime_error("cannot create " + cur + ": " + std::strerror(errno));
+      }
+    }
+    if (i < dir.size()) cur += dir[i];
+  }
+}
+
+std::string non_empty_path(const std::string& value) {
+  return value.empty() ? "empty path (name a file)" : "";
+}
+
+std::string writable_dir_error(const std::string& dir) {
+  if (dir.empty()) return "empty path (name a folder)";
+  try {
+    make_dirs(dir);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return dir + " is not a folder";
+  // Writing is the only test that holds for root, read-only mounts and immutable folders alike.
+  std::string probe = dir + "/.ptune-write-check.XXXXXX";
+  const int fd = mkstemp(probe.data());
+  if (fd < 0) return "cannot write in " + dir + ": " + std::strerror(errno);
+  close(fd);
+  unlink(probe.c_str());
+  return "";
+}
+
 void add_out_option(CLI::App* cmd, std::string* dir, const std::string& what, bool required) {
-  auto* opt =
-      cmd->add_option("-o,--out", *dir, "Write " + what + " to this folder")->type_name("DIR");
+  // Checked while parsing, before any model loads or training starts: work is never lost to an
+  // output folder that cannot be written.
+  auto* opt = cmd->add_option("-o,--out", *dir, "Write " + what + " to this folder")
+                  ->type_name("DIR")
+                  ->check(CLI::Validator([](std::string& v) { return writable_dir_error(v); }, "",
+                                         "writable folder"));
   if (required) opt->required();
 }
 

@@ -81,6 +81,16 @@ check discrete-slot-needs-template "needs a task template" \
 check discrete-bad-file "key 'version': must be 1" "$(echo '{"format": "ptune-discrete-prompt", "version": 3}' \
   > "$TUNED/bad.json"; "$PTUNE" eval --task "$ROOT/examples/sentiment/task.json" \
   --adapter "$TUNED/bad.json" 2>&1)"
+# Output folders are checked before any work: an empty path, a file, or a folder that cannot be
+# written fails at once (training would otherwise be lost at the end).
+S="$ROOT/examples/sentiment/task.json"
+check out-empty "empty path" "$("$PTUNE" tune --task "$S" -o "" --max-steps 1 2>&1)"
+check eval-out-empty "empty path" "$("$PTUNE" eval --task "$S" --out "" 2>&1)"
+touch "$TUNED/a-file"
+check out-file "is not a folder" "$("$PTUNE" tune --task "$S" -o "$TUNED/a-file" --max-steps 1 2>&1)"
+started=$SECONDS
+check out-proc "cannot" "$("$PTUNE" tune --task "$S" -o /proc/ptune-out --max-steps 1000 2>&1)"
+check out-before-work "yes" "$( ((SECONDS - started < 8)) && echo yes)"  # 1000 steps take minutes
 rm -rf "$TUNED"
 check bad-model "open failed" "$("$PTUNE" info -m /nonexistent.gguf 2>&1)"
 check bad-ids "not a token id" "$("$PTUNE" logits --ids 1,x 2>&1)"

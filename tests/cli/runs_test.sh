@@ -86,6 +86,8 @@ check killed-interrupted "    $id  interrupted  tune" "$("$PTUNE" runs list)"
 check killed-steps-kept "steps " "$("$PTUNE" runs show "$id" | grep '^steps [1-9]')"
 check killed-store-ok "ok" "$(sqlite3 "$PTUNE_RUNS" 'PRAGMA integrity_check' 2>&1)"
 
+check export-empty-out "empty path" "$("$PTUNE" runs export 3 -o "" 2>&1)"
+check report-empty-out "empty path" "$("$PTUNE" report -o "" 2>&1)"
 check delete "deleted 1 of 1 run(s)" "$("$PTUNE" runs delete 4)"
 check delete-gone "no run 4" "$("$PTUNE" runs show 4 2>&1)"
 echo "runs: $pass passed, $fail failed"

@@ -4,11 +4,7 @@
 // are unset (negative / empty) unless given.
 #include <nlohmann/json.hpp>
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -18,6 +14,7 @@
 #include "cli/recording.h"
 #include "ptune/eval/evaluator.h"
 #include "ptune/tasks/task.h"
+#include "ptune/util/files.h"
 
 namespace ptune::cli {
 
@@ -38,7 +35,7 @@ struct EvalCmdOptions {
 // The files written to --out, for the run's record.
 std::vector<runs::Artifact> write_outputs(const std::string& dir, const eval::EvalResult& r,
                                           runs::Recorder* recorder) {
-  make_dirs(dir);
+  util::make_dirs(dir);
   const auto dump = [](const nlohmann::json& j, int indent) {
     return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
   };

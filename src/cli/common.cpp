@@ -11,6 +11,7 @@
 
 #include "ptune/methods/prompt_artifact.h"
 #include "ptune/model/model_path.h"
+#include "ptune/util/files.h"
 
 namespace ptune::cli {
 
@@ -60,18 +61,6 @@ eval::Progress::Mode progress_mode(const std::string& mode) {
   throw std::invalid_argument("--progress: '" + mode + "' is not auto, bar, lines or off");
 }
 
-void make_dirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-        throw std::runtime_error("cannot create " + cur + ": " + std::strerror(errno));
-      }
-    }
-    if (i < dir.size()) cur += dir[i];
-  }
-}
-
 std::string non_empty_path(const std::string& value) {
   return value.empty() ? "empty path (name a file)" : "";
 }
@@ -79,7 +68,7 @@ std::string non_empty_path(const std::string& value) {
 std::string writable_dir_error(const std::string& dir) {
   if (dir.empty()) return "empty path (name a folder)";
   try {
-    make_dirs(dir);
+    util::make_dirs(dir);
   } catch (const std::exception& e) {
     return e.what();
   }

@@ -48,9 +48,7 @@ eval::Progress::Mode progress_mode(const std::string& mode);
 void add_out_option(CLI::App* cmd, std::string* dir, const std::string& what, bool required);
 // Rejects an empty value given explicitly (`-o ""`), for options naming one file.
 std::string non_empty_path(const std::string& value);
-// mkdir -p; throws std::runtime_error naming the part that cannot be made.
-void make_dirs(const std::string& dir);
-// "" when `dir` is (after make_dirs) a folder this process can create files in, else why not.
+// "" when `dir` is (after util::make_dirs) a folder this process can create files in, else why not.
 std::string writable_dir_error(const std::string& dir);
 // --limit N: a seeded, stratified sample of N rows of `what` (e.g. "the split"); 0 = all.
 void add_limit_option(CLI::App* cmd, size_t* n, const std::string& what);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "process.h"
+#include "ptune/util/files.h"
 #include "sqlite.h"
 #include "store_detail.h"
 
@@ -45,18 +46,6 @@ CREATE TABLE IF NOT EXISTS file_hashes(
   path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
 )sql";
 
-// Creates the folders above `path` (like mkdir -p on its dirname).
-void make_parent_dirs(const std::string& path) {
-  std::string cur;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '/' && !cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-      throw std::runtime_error("run store " + path + ": cannot create " + cur + ": " +
-                               std::strerror(errno));
-    }
-    cur += path[i];
-  }
-}
-
 }  // namespace
 
 std::string default_store_path() {
@@ -72,7 +61,14 @@ Store::Store(const std::string& path, bool create) : path_(path) {
     throw std::runtime_error("run store " + path + ": not a regular file");
   }
   if (!exists && !create) throw std::runtime_error("run store " + path + ": no such file");
-  if (!exists) make_parent_dirs(path);
+  const size_t slash = path.find_last_of('/');
+  if (!exists && slash != std::string::npos && slash > 0) {
+    try {
+      util::make_dirs(path.substr(0, slash));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("run store " + path + ": " + e.what());
+    }
+  }
   db_ = std::make_unique<sql::Db>(path, create);
   try {
     db_->exec("PRAGMA foreign_keys = ON");

@@ -12,10 +12,7 @@ namespace {
 
 // Every data file of the task, read with its mapping (rows skip_bad would drop are left out).
 std::vector<Example> all_rows(const TaskSpec& task) {
-  LoadOptions options;
-  options.format = task.data.format;
-  options.mapping = task.data.fields;
-  options.skip_bad = task.data.skip_bad;
+  const LoadOptions options = load_options(task);
   std::vector<Example> rows;
   auto add = [&](const std::string& path) {
     std::vector<Example> part = load_examples(path, options);

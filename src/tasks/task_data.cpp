@@ -59,11 +59,16 @@ const std::vector<Example>& TaskData::split(const std::string& name) const {
   throw std::invalid_argument("unknown split '" + name + "' (expected train, dev or test)");
 }
 
-TaskData load_task_data(const TaskSpec& task) {
+LoadOptions load_options(const TaskSpec& task) {
   LoadOptions options;
   options.format = task.data.format;
   options.mapping = task.data.fields;
   options.skip_bad = task.data.skip_bad;
+  return options;
+}
+
+TaskData load_task_data(const TaskSpec& task) {
+  const LoadOptions options = load_options(task);
   TaskData data;
   auto load = [&](const std::string& path) {
     return checked(load_examples(path, options, &data.report), task, data.report);

@@ -163,5 +163,7 @@ struct TaskData {
 // default and demo templates read, a gold value, and (classification) a known label. Bad rows
 // throw DataError, or with data.skip_bad are skipped and counted in report.
 TaskData load_task_data(const TaskSpec& task);
+// The options load_task_data reads the task's files with (format, field mapping, skip_bad).
+LoadOptions load_options(const TaskSpec& task);
 
 }  // namespace ptune::tasks

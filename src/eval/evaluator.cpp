@@ -4,7 +4,9 @@
 // rank_strategy.cpp and generation_strategy.cpp, the summary and the table in report.cpp.
 #include "ptune/eval/evaluator.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 
 #include "eval_run.h"
@@ -55,6 +57,14 @@ tasks::TaskSpec apply_overrides(tasks::TaskSpec t, const EvalOptions& o) {
   if (o.discrete_prompt)
     t = tasks::with_discrete_prompt(std::move(t), *o.discrete_prompt, o.template_name);
   return t;  // the rest was validated when the task loaded
+}
+
+// What "similar" demo selection compares: the fields the query template shows the model,
+// without the gold field (a demo's label must not make it look like the query).
+std::vector<std::string> similarity_fields(const tasks::PromptBuilder& prompts) {
+  std::vector<std::string> fields = prompts.query_template().fields();
+  fields.erase(std::remove(fields.begin(), fields.end(), prompts.label_field()), fields.end());
+  return fields;
 }
 
 detail::Strategy strategy_for(tasks::TaskType type) {
@@ -120,11 +130,14 @@ EvalRun::EvalRun(const tasks::TaskSpec& task_in, const tasks::TaskData& data_in,
   texts.resize(n);
   ids.resize(n);
   records.resize(n);
-  const std::vector<Example>* pool = task.few_shot.k ? &data.split(task.few_shot.split) : nullptr;
+  // One selector for the run: "similar" indexes the demo pool once, not per example.
+  std::optional<tasks::DemoSelector> selector;
+  if (task.few_shot.k) {
+    selector.emplace(data.split(task.few_shot.split), task.few_shot, prompts.label_field(),
+                     similarity_fields(prompts));
+  }
   for (size_t i = 0; i < n; ++i) {
-    if (pool) {
-      demos[i] = tasks::select_demos(*pool, task.few_shot, examples[i], prompts.label_field(), i);
-    }
+    if (selector) demos[i] = selector->select(examples[i], i);
     texts[i] = format(prompts.render(examples[i], demos[i]));
     ids[i] = tok.encode(texts[i]);
     json& r = records[i];

@@ -167,6 +167,8 @@ const char* to_string(DemoSelection s) {
       return "random";
     case DemoSelection::Stratified:
       return "stratified";
+    case DemoSelection::Similar:
+      return "similar";
   }
   return "?";
 }

@@ -135,7 +135,7 @@ std::map<std::string, std::vector<std::string>> parse_label_words(const JsonRead
 
 FewShotSpec parse_few_shot(const JsonReader& root, TaskType type) {
   const JsonReader r = root.object("few_shot", {"k", "selection", "seed", "indices", "split",
-                                                "resample", "template", "separator"});
+                                                "resample", "per_label", "template", "separator"});
   FewShotSpec f;
   f.k = static_cast<size_t>(r.integer("k", 0, 0, 1000));
   // Stratifying needs labels; generation and QA demos are drawn at random by default.
@@ -144,7 +144,8 @@ FewShotSpec parse_few_shot(const JsonReader& root, TaskType type) {
       r, "selection", labelled ? DemoSelection::Stratified : DemoSelection::Random,
       {{"fixed", DemoSelection::Fixed},
        {"random", DemoSelection::Random},
-       {"stratified", DemoSelection::Stratified}});
+       {"stratified", DemoSelection::Stratified},
+       {"similar", DemoSelection::Similar}});
   f.seed = static_cast<uint64_t>(r.integer("seed", 0, 0, INT64_MAX));
   if (const auto* idx = r.find("indices")) {
     if (!idx->is_array()) r.fail("indices", "expected a list of example positions");
@@ -159,6 +160,15 @@ FewShotSpec parse_few_shot(const JsonReader& root, TaskType type) {
     r.fail("split", "expected train, dev or test");
   }
   f.resample = r.boolean("resample", false);
+  f.per_label = static_cast<size_t>(r.integer("per_label", 0, 0, 1000));
+  // A cap on demos per label needs labels to count, and fixed demos are the user's own list.
+  if (f.per_label > 0 && !labelled) {
+    r.fail("per_label",
+           "caps demos per label; a " + std::string(to_string(type)) + " task has no labels");
+  }
+  if (f.per_label > 0 && f.selection == DemoSelection::Fixed) {
+    r.fail("per_label", "does not apply to \"selection\": \"fixed\" (the indices are the demos)");
+  }
   f.demo_template = r.str("template");
   f.separator = r.str("separator", "\n\n");
   return f;

@@ -8,9 +8,10 @@
 //   auto eval = sample_examples(data.split("test"), limit, seed, "label");
 //       // --split, --limit: a seeded sample in file order (stratified for classification)
 //   PromptBuilder prompts(task, template_name);                  // --template
+//   DemoSelector selector(data.split(task.few_shot.split), task.few_shot,
+//                         prompts.label_field());   // once per run: "similar" indexes the pool
 //   for (const Example& ex : eval) {
-//     auto demos = select_demos(data.split(task.few_shot.split), task.few_shot, ex,
-//                               prompts.label_field(), index_of_ex);  // --shots overrides k
+//     auto demos = selector.select(ex, index_of_ex);               // --shots overrides k
 //     RenderedPrompt prompt = prompts.render(ex, demos);            // text + soft segments
 //     // classification / multiple choice: score every prompts.candidates(ex) continuation
 //     //   (sum or mean log-prob per task.scoring; a label scores the max over its words;
@@ -38,7 +39,7 @@ namespace ptune::tasks {
 // Owned by the metrics layer (a metric says which task types it applies to).
 using TaskType = eval::TaskType;
 enum class PromptFormat { Completion, Chat };  // chat: the model layer applies its chat template
-enum class DemoSelection { Fixed, Random, Stratified };
+enum class DemoSelection { Fixed, Random, Stratified, Similar };  // Similar: BM25, per query
 enum class ScoreNormalization { Sum, Mean };  // Mean = log-prob divided by continuation tokens
 
 const char* to_string(TaskType t);
@@ -66,9 +67,12 @@ struct FewShotSpec {
   size_t k = 0;
   DemoSelection selection = DemoSelection::Stratified;
   uint64_t seed = 0;
-  std::vector<size_t> indices;     // Fixed: positions in the demo split
-  std::string split = "train";     // where demos come from
-  bool resample = false;           // new demos per query (seed mixed with the query index)
+  std::vector<size_t> indices;  // Fixed: positions in the demo split
+  std::string split = "train";  // where demos come from
+  bool resample = false;        // new demos per query (seed mixed with the query index)
+  // At most this many demos with the same label value (0 = no cap). Random, Stratified and
+  // Similar; labelled tasks only. Keeps similar demos from all being one label.
+  size_t per_label = 0;
   std::string demo_template;       // renders one demo; may use {target}
   std::string separator = "\n\n";  // after each demo
 };

@@ -136,7 +136,7 @@ void read_ptune_stats(const json& j, Row* row) {
   if (j.contains("loss") && j["loss"].is_string())
     row->note =
         "ptune's loss: " + j["loss"].get<std::string>() +
-        (j["loss"] == "verbalizer" ? " (cross-entropy over the labels' first tokens only)" : "");
+        (j["loss"] == "first-token" ? " (cross-entropy over the labels' first tokens only)" : "");
   if (!row->ok) row->error = "ptune_train.json lacks train_examples_per_s or dev_accuracy";
 }
 

@@ -22,7 +22,7 @@ namespace {
 struct TuneCli {
   ModelOptions model;
   RecordOptions record;
-  std::string task_path, schedule = "linear", progress = "auto";
+  std::string task_path, schedule = "linear", progress = "auto", loss = "auto";
   bool no_grouping = false, no_sharing = false;
   train::TuneOptions tune;
   std::map<std::string, std::string> method_values;  // option name -> text given
@@ -100,6 +100,12 @@ std::shared_ptr<methods::MethodConfig> method_config(const TuneCli& cli) {
 
 void add_training_options(CLI::App* cmd, TuneCli& cli) {
   train::TrainOptions& t = cli.tune.train;
+  cmd->add_option("--loss", cli.loss,
+                  "Classification loss: first-token (the labels' first tokens), sequence (whole "
+                  "labels, through a token trie), lm (the gold label's tokens, PEFT's recipe); "
+                  "auto = first-token when the labels' first tokens differ, else sequence")
+      ->check(CLI::IsMember({"auto", "first-token", "sequence", "lm"}))
+      ->capture_default_str();
   cmd->add_option("--lr", t.lr, "Peak learning rate (AdamW); 0 = the method's default")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -148,10 +154,10 @@ void add_dev_options(CLI::App* cmd, TuneCli& cli) {
 
 void print_result(const train::TuneResult& r, const TuneCli& cli) {
   const double ex_s = r.record.at("train_examples_per_s").get<double>();
-  std::cout << "method " << cli.tune.method << "  trainable " << r.trainable_parameters
-            << "  steps " << r.train.steps << "  " << r.seconds << " s (training "
-            << r.train.train_seconds << " s, " << ex_s << " examples/s)  peak RSS " << r.peak_rss_mb
-            << " MiB\n"
+  std::cout << "method " << cli.tune.method << "  loss " << r.record.at("loss").get<std::string>()
+            << "  trainable " << r.trainable_parameters << "  steps " << r.train.steps << "  "
+            << r.seconds << " s (training " << r.train.train_seconds << " s, " << ex_s
+            << " examples/s)  peak RSS " << r.peak_rss_mb << " MiB\n"
             << "dev " << r.metric << ": " << r.dev_before << " before, " << r.dev_after << " after"
             << (r.train.has_best ? " (best step " + std::to_string(r.train.best_step) + ")" : "")
             << "\nwrote " << cli.tune.out_dir
@@ -175,6 +181,7 @@ nlohmann::json start_settings(const TuneCli& cli, const tasks::TaskSpec& task) {
   return {{"method", o.method},
           {"method_config", fields.to_json()},
           {"template", o.template_name},
+          {"loss", cli.loss},
           {"prompt", prompt_text(task, o.template_name, nullptr)},
           {"out", o.out_dir},
           {"max_steps", o.train.max_steps},
@@ -206,6 +213,7 @@ void run(TuneCli& cli) {
   o.share_prefix = !cli.no_sharing;
   o.train.progress = progress_mode(cli.progress);
   o.train.schedule = train::schedule_from_name(cli.schedule);
+  o.loss = train::loss_from_name(cli.loss);
   const tasks::TaskSpec task = tasks::load_task(cli.task_path);
   const tasks::TaskData data = tasks::load_task_data(task);
   const auto rec = start_recording(
@@ -228,9 +236,10 @@ std::string tune_help() {
   return "Learn a prompt for a task with the model frozen. Writes OUT/adapter_config.json + "
          "adapter_model.safetensors in PEFT's format, usable with `ptune eval|generate|chat "
          "--adapter OUT` and PEFT's PeftModel.from_pretrained, and OUT/ptune_train.json (the "
-         "run's record). Loss: classification tasks, cross-entropy over the labels' first tokens "
-         "at the last prompt position; generation and qa tasks, LM cross-entropy on the "
-         "reference. The dev metric runs through the eval harness every --eval-every steps and "
+         "run's record). Loss: classification tasks, --loss (cross-entropy over the labels' first "
+         "tokens, over whole labels, or LM on the gold label); generation and qa tasks, LM "
+         "cross-entropy on the reference. The dev metric runs through the eval harness every "
+         "--eval-every steps and "
          "the best prompt is kept. Methods:" +
          method_list();
 }

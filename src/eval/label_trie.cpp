@@ -101,6 +101,27 @@ void score_chunk(const Model& model, const PastKV& state, const torch::Tensor& m
 
 }  // namespace
 
+void score_tries(const Model& model, const PastKV& state, const torch::Tensor& mask,
+                 std::vector<TrieRow>& rows, int64_t node_budget, ScorerStats& stats) {
+  size_t begin = 0;
+  while (begin < rows.size()) {
+    size_t end = begin + 1;
+    int64_t widest = static_cast<int64_t>(rows[begin].trie.size());
+    while (end < rows.size()) {
+      const int64_t w = std::max<int64_t>(widest, static_cast<int64_t>(rows[end].trie.size()));
+      if (w * static_cast<int64_t>(end + 1 - begin) > node_budget) break;
+      widest = w;
+      ++end;
+    }
+    score_chunk(model, state, mask, rows, begin, end, stats);
+    begin = end;
+  }
+}
+
+}  // namespace ptune::eval::detail
+
+namespace ptune::eval {
+
 LabelTrie LabelTrie::build(const std::vector<std::vector<int32_t>>& continuations) {
   LabelTrie t;
   std::map<std::pair<int32_t, int32_t>, int32_t> child;  // (parent, token) -> node
@@ -122,21 +143,4 @@ LabelTrie LabelTrie::build(const std::vector<std::vector<int32_t>>& continuation
   return t;
 }
 
-void score_tries(const Model& model, const PastKV& state, const torch::Tensor& mask,
-                 std::vector<TrieRow>& rows, int64_t node_budget, ScorerStats& stats) {
-  size_t begin = 0;
-  while (begin < rows.size()) {
-    size_t end = begin + 1;
-    int64_t widest = static_cast<int64_t>(rows[begin].trie.size());
-    while (end < rows.size()) {
-      const int64_t w = std::max<int64_t>(widest, static_cast<int64_t>(rows[end].trie.size()));
-      if (w * static_cast<int64_t>(end + 1 - begin) > node_budget) break;
-      widest = w;
-      ++end;
-    }
-    score_chunk(model, state, mask, rows, begin, end, stats);
-    begin = end;
-  }
-}
-
-}  // namespace ptune::eval::detail
+}  // namespace ptune::eval

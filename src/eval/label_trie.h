@@ -1,15 +1,11 @@
-// The continuations of one context as a token trie, and scoring every continuation's tokens
-// after its first through that trie in batched forwards (the scorer's second step).
+// Scoring every continuation's tokens after its first through the label trie
+// (include/ptune/eval/label_trie.h) in batched forwards: the scorer's second step.
 //
 // Why: with many labels (BANKING77's 77 intents, most several tokens long, many sharing their
 // first tokens: " card ...", " transfer ..."), scoring each continuation as its own row repeats
-// the shared heads and copies the context's keys/values once per label. The trie feeds each
-// distinct head once: node = a distinct prefix c[0..d-1] of some continuation that has a token
-// after it (depth d >= 1), fed with token c[d-1]; all nodes of a context run as ONE row after
-// the context's keys/values, each node attending to the context and to its trie ancestors only
-// (ForwardArgs::tree_mask), at position (context length + d - 1). The next-token log-probs at a
-// node give log p(c[d] | context, c[0..d-1]) for every continuation through it. Scores equal
-// one forward per continuation to float rounding (tests/eval/scorer_test.cpp).
+// the shared heads and copies the context's keys/values once per label. All nodes of a context
+// run as ONE row after the context's keys/values (ForwardArgs::tree_mask). Scores equal one
+// forward per continuation to float rounding (tests/eval/label_trie_test.cpp).
 //
 // Shapes: R = rows (contexts) in one forward, N = nodes of the largest trie, V = vocabulary.
 #pragma once
@@ -17,20 +13,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "ptune/eval/label_trie.h"
 #include "ptune/eval/scorer.h"
 
 namespace ptune::eval::detail {
 
-struct LabelTrie {
-  std::vector<int32_t> token;   // per node: the token fed at it
-  std::vector<int32_t> parent;  // per node: parent node, -1 under the context
-  std::vector<int32_t> depth;   // per node: 1 + the parent's depth
-  // per continuation: the node that predicts each token after the first (size = tokens - 1)
-  std::vector<std::vector<int32_t>> path;
-
-  static LabelTrie build(const std::vector<std::vector<int32_t>>& continuations);
-  size_t size() const { return token.size(); }
-};
+using eval::LabelTrie;
 
 // One context of a batch whose continuations need their later tokens scored.
 struct TrieRow {

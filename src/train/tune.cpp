@@ -59,24 +59,35 @@ PastKV shared_state(const methods::TrainablePrompt& prompt, const Model& model,
 // The batch's loss with the prompt as past keys/values.
 torch::Tensor batch_loss(const TrainingSet& set, const BatchInputs& in,
                          const methods::TrainablePrompt& prompt, const Model& model) {
+  namespace F = torch::nn::functional;
   const int64_t B = in.ids.size(0);
+  const torch::Device dev = model.device();
   const PastKV shared = shared_state(prompt, model, in.shared, B);
   ForwardArgs a;
-  a.input_ids = in.ids;
+  a.input_ids = in.ids.to(dev);
   a.past = &shared;
-  a.attention_mask = torch::cat({torch::ones({B, shared.length()}, torch::kInt64), in.mask}, 1);
-  if (!set.lm_loss) {
-    a.logits_at = LogitsAt::Last;
-    a.vocab_subset = set.label_tokens;
-    return torch::nn::functional::cross_entropy(model.forward(a).logits,
-                                                in.labels.to(model.device()));
+  a.attention_mask =
+      torch::cat({torch::ones({B, shared.length()}, torch::kInt64), in.mask}, 1).to(dev);
+  switch (set.loss) {
+    case Loss::FirstToken:
+      a.logits_at = LogitsAt::Last;
+      a.vocab_subset = set.label_tokens.to(dev);
+      return F::cross_entropy(model.forward(a).logits, in.labels.to(dev));
+    case Loss::Sequence:
+      a.tree_mask = in.tree.to(dev);
+      a.position_ids = (in.position_ids + shared.length()).to(dev);
+      a.logits_at = LogitsAt::Positions;
+      a.logit_positions = in.positions.to(dev);
+      return F::cross_entropy(label_scores(set.labels, model.forward(a).logits), in.labels.to(dev));
+    case Loss::Lm:
+    case Loss::Auto:
+      break;
   }
   a.logits_at = LogitsAt::Positions;
-  a.logit_positions = in.positions;
+  a.logit_positions = in.positions.to(dev);
   const torch::Tensor logits = model.forward(a).logits;  // [B, K, V]
-  return torch::nn::functional::cross_entropy(
-      logits.reshape({-1, logits.size(-1)}), in.targets.reshape({-1}).to(model.device()),
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+  return F::cross_entropy(logits.reshape({-1, logits.size(-1)}), in.targets.reshape({-1}).to(dev),
+                          F::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
 // The dev split through the eval harness, with the current prompt as the adapter; `resamples`
@@ -117,7 +128,7 @@ nlohmann::json run_record(const TuneResult& res, const tasks::TaskSpec& task,
           {"method_config", fields.to_json()},
           {"task", task.name},
           {"template", o.template_name},
-          {"loss", set.lm_loss ? "lm" : "verbalizer"},
+          {"loss", loss_name(set.loss)},
           {"trainable_parameters", res.trainable_parameters},
           {"train_examples_available", set.items.size()},
           {"batch_size", train.batch_size},
@@ -165,7 +176,7 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
   if (train_opts.lr <= 0) train_opts.lr = config->default_lr();
   train_opts.validate();
 
-  const TrainingSet set = TrainingSet::build(task, data.train, tok, o.template_name);
+  const TrainingSet set = TrainingSet::build(task, data.train, tok, o.template_name, o.loss);
   const std::unique_ptr<methods::TrainablePrompt> prompt =
       make_prompt(method, *config, model, tok, o.train.seed);
   for (const torch::Tensor& p : prompt->parameters()) res.trainable_parameters += p.numel();

@@ -20,7 +20,8 @@ TEST(AdamWTest, MatchesHandWrittenUpdate) {
   const double g[2][2] = {{0.5, -1.0}, {0.25, 3.0}};
   const double lr = 0.01;
   for (int t = 1; t <= 2; ++t) {
-    p.mutable_grad() = torch::tensor({static_cast<float>(g[t - 1][0]), static_cast<float>(g[t - 1][1])});
+    p.mutable_grad() =
+        torch::tensor({static_cast<float>(g[t - 1][0]), static_cast<float>(g[t - 1][1])});
     opt.step(lr);
     for (int i = 0; i < 2; ++i) {
       ref[i] *= 1 - lr * o.weight_decay;
@@ -83,8 +84,8 @@ TEST(ClipTest, ScalesToMaxNormAndReportsNormBefore) {
   a.mutable_grad() = torch::tensor({3.0f, 0.0f});
   b.mutable_grad() = torch::tensor({4.0f});
   EXPECT_NEAR(clip_grad_norm({a, b, c}, 1.0), 5.0, 1e-9);
-  const double after = std::sqrt(a.grad().pow(2).sum().item<double>() +
-                                 b.grad().pow(2).sum().item<double>());
+  const double after =
+      std::sqrt(a.grad().pow(2).sum().item<double>() + b.grad().pow(2).sum().item<double>());
   EXPECT_NEAR(after, 1.0, 1e-6);
   EXPECT_NEAR(a.grad()[0].item<double>(), 0.6, 1e-6);
   // Below the limit or with clipping off: untouched.

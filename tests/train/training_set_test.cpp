@@ -77,7 +77,7 @@ TEST(Collate, SharedPrefixLeavesEachRowItsLastContextToken) {
 
   // LM positions count from the first token after the shared ones.
   TrainingSet lm;
-  lm.lm_loss = true;
+  lm.loss = Loss::Lm;
   lm.items = {item({1, 2, 3}, {10, 11}), item({1, 2, 4, 5}, {12})};
   b = collate(lm, {0, 1}, true);
   EXPECT_EQ(row_of(b.shared, 0), (Ids{1, 2}));
@@ -91,7 +91,7 @@ TEST(Collate, SharedPrefixLeavesEachRowItsLastContextToken) {
 
 TEST(Collate, LanguageModelInputsPositionsAndTargets) {
   TrainingSet set;
-  set.lm_loss = true;
+  set.loss = Loss::Lm;
   set.items = {item({1, 2, 3}, {10, 11}), item({4}, {12, 13, 14}), item({5, 6}, {15})};
   const BatchInputs b = collate(set, {0, 1, 2});
   // Inputs: context + target minus its last token; T = the longest (4).
@@ -131,12 +131,84 @@ TEST(Collate, LanguageModelInputsPositionsAndTargets) {
 
 TEST(Collate, LanguageModelBatchOfOneSubset) {
   TrainingSet set;
-  set.lm_loss = true;
+  set.loss = Loss::Lm;
   set.items = {item({1, 2, 3}, {10, 11}), item({4}, {12, 13, 14})};
   const BatchInputs b = collate(set, {1});
   EXPECT_EQ(row_of(b.ids, 0), (Ids{4, 12, 13}));
   EXPECT_EQ(row_of(b.positions, 0), (Ids{0, 1, 2}));
   EXPECT_EQ(row_of(b.targets, 0), (Ids{12, 13, 14}));
+}
+
+// Two labels sharing a head: {7, 8} and {7, 9, 4}, and a one-token label {3}. The trie feeds
+// 7 (node 0, depth 1) and 9 under it (node 1, depth 2).
+TrainingSet sequence_set() {
+  TrainingSet set;
+  set.loss = Loss::Sequence;
+  set.labels.tokens = {{7, 8}, {7, 9, 4}, {3}};
+  set.labels.label = {0, 1, 2};
+  set.labels.n_labels = 3;
+  set.labels.trie = eval::LabelTrie::build(set.labels.tokens);
+  set.items = {item({1, 2, 5}, {}, 1), item({1, 6}, {}, 2)};
+  return set;
+}
+
+TEST(Collate, SequenceRowsAreTheContextThenTheTrie) {
+  const TrainingSet set = sequence_set();
+  ASSERT_EQ(set.labels.trie.size(), 2u);
+  const BatchInputs b = collate(set, {0, 1}, /*share_prefix=*/true);
+  EXPECT_EQ(row_of(b.shared, 0), (Ids{1}));
+  // Row 0: context {2, 5} then nodes {7, 9}; row 1: {6} then {7, 9}, padded to T = 4.
+  ASSERT_EQ(b.ids.sizes(), (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(row_of(b.ids, 0), (Ids{2, 5, 7, 9}));
+  EXPECT_EQ(row_of(b.ids, 1), (Ids{6, 7, 9, 0}));
+  EXPECT_EQ(row_of(b.mask, 1), (Ids{1, 1, 1, 0}));
+  // Nodes sit at context length + depth - 1 (counted after the shared tokens).
+  EXPECT_EQ(row_of(b.position_ids, 0), (Ids{0, 1, 2, 3}));
+  EXPECT_EQ(row_of(b.position_ids, 1).at(1), 1);
+  EXPECT_EQ(row_of(b.position_ids, 1).at(2), 2);
+  // Read: the context's last position, then each node.
+  EXPECT_EQ(row_of(b.positions, 0), (Ids{1, 2, 3}));
+  EXPECT_EQ(row_of(b.positions, 1), (Ids{0, 1, 2}));
+  EXPECT_EQ(row_of(b.labels, 0), (Ids{1}));
+  EXPECT_EQ(row_of(b.labels, 1), (Ids{2}));
+  // Attention: context causal; a node sees the context, its ancestors and itself.
+  auto sees = [&](int64_t r, int64_t i, int64_t j) { return b.tree[r][i][j].item<bool>(); };
+  EXPECT_TRUE(sees(0, 1, 0));
+  EXPECT_FALSE(sees(0, 0, 1));
+  EXPECT_TRUE(sees(0, 2, 0) && sees(0, 2, 1) && sees(0, 2, 2));
+  EXPECT_FALSE(sees(0, 2, 3));
+  EXPECT_TRUE(sees(0, 3, 0) && sees(0, 3, 1) && sees(0, 3, 2) && sees(0, 3, 3));
+  EXPECT_TRUE(sees(1, 2, 1) && sees(1, 2, 0));
+  EXPECT_EQ(set.lengths(), (Ids{5, 4}));
+}
+
+TEST(LabelScores, SumMeanAndBestWordOfTheTokenLogProbs) {
+  TrainingSet set = sequence_set();
+  torch::manual_seed(0);
+  const torch::Tensor logits = torch::randn({2, 3, 11});  // [B, 1 + N, V]
+  const torch::Tensor lp = torch::log_softmax(logits, -1);
+  auto want = [&](int64_t r, bool mean) {
+    const double l0 = (lp[r][0][7] + lp[r][1][8]).item<double>();
+    const double l1 = (lp[r][0][7] + lp[r][1][9] + lp[r][2][4]).item<double>();
+    const double l2 = lp[r][0][3].item<double>();
+    return mean ? std::vector<double>{l0 / 2, l1 / 3, l2} : std::vector<double>{l0, l1, l2};
+  };
+  for (bool mean : {false, true}) {
+    set.labels.mean = mean;
+    const torch::Tensor got = label_scores(set.labels, logits);
+    ASSERT_EQ(got.sizes(), (std::vector<int64_t>{2, 3}));
+    for (int64_t r = 0; r < 2; ++r)
+      for (int64_t l = 0; l < 3; ++l)
+        EXPECT_NEAR(got[r][l].item<double>(), want(r, mean)[static_cast<size_t>(l)], 1e-5);
+  }
+  // Labels 0 and 1 as two words of one label: it scores the better of them.
+  set.labels.mean = false;
+  set.labels.label = {0, 0, 1};
+  set.labels.n_labels = 2;
+  const torch::Tensor two = label_scores(set.labels, logits);
+  ASSERT_EQ(two.sizes(), (std::vector<int64_t>{2, 2}));
+  EXPECT_NEAR(two[0][0].item<double>(), std::max(want(0, false)[0], want(0, false)[1]), 1e-5);
+  EXPECT_NEAR(two[1][1].item<double>(), want(1, false)[2], 1e-5);
 }
 
 TEST(TrainingSetLengths, ContextPlusTarget) {
@@ -197,7 +269,7 @@ TEST_F(TrainingSetBuild, ClassificationLabelsAndVerbalizerTokens) {
       ex({{"text", "Awful."}, {"label", "positive"}}, 2),
       ex({{"text", "Meh."}, {"label", "negative"}}, 3)};
   const TrainingSet set = TrainingSet::build(task, split, *tok_, "default");
-  EXPECT_FALSE(set.lm_loss);
+  EXPECT_EQ(set.loss, Loss::FirstToken);
   ASSERT_EQ(set.items.size(), 3u);
   ASSERT_EQ(task.labels.size(), 2u);
   ASSERT_TRUE(set.label_tokens.defined());
@@ -221,13 +293,52 @@ TEST_F(TrainingSetBuild, ClassificationLabelsAndVerbalizerTokens) {
   EXPECT_EQ(set.lengths()[0], static_cast<int64_t>(set.items[0].context.size()));
 }
 
-TEST_F(TrainingSetBuild, CollidingLabelFirstTokensAreRefused) {
+TEST_F(TrainingSetBuild, CollidingFirstTokensTrainWholeLabelsOrTheGoldTokens) {
   const tasks::TaskSpec task = classification(R"({"yes": ["not bad"], "no": ["not good"]})");
   ASSERT_EQ(tok_->encode(" not bad", false, false).at(0),
             tok_->encode(" not good", false, false).at(0));
-  EXPECT_THROW(
-      TrainingSet::build(task, {ex({{"text", "x"}, {"label", "yes"}}, 1)}, *tok_, "default"),
-      std::invalid_argument);
+  const std::vector<tasks::Example> split = {ex({{"text", "x"}, {"label", "no"}}, 1)};
+  // Auto: the first tokens collide, so whole labels (the sequence loss through the trie).
+  const TrainingSet seq = TrainingSet::build(task, split, *tok_, "default");
+  EXPECT_EQ(seq.loss, Loss::Sequence);
+  EXPECT_FALSE(seq.label_tokens.defined());
+  ASSERT_EQ(seq.labels.tokens.size(), 2u);
+  EXPECT_EQ(seq.labels.tokens[0], tok_->encode(" not bad", false, false));
+  EXPECT_EQ(seq.labels.tokens[1], tok_->encode(" not good", false, false));
+  EXPECT_EQ(seq.labels.label, (Ids{0, 1}));
+  EXPECT_EQ(seq.labels.n_labels, 2);
+  // " not" is fed once; each label's second token is read at that one node.
+  EXPECT_EQ(seq.labels.trie.size(), seq.labels.tokens[0].size() - 1);
+  EXPECT_EQ(seq.lengths()[0],
+            static_cast<int64_t>(seq.items[0].context.size() + seq.labels.trie.size()));
+  EXPECT_TRUE(seq.items[0].target.empty());
+  // Lm: the gold label's tokens are the target.
+  const TrainingSet lm = TrainingSet::build(task, split, *tok_, "default", Loss::Lm);
+  EXPECT_EQ(lm.loss, Loss::Lm);
+  EXPECT_EQ(lm.items[0].target, tok_->encode(" not good", false, false));
+  EXPECT_EQ(lm.items[0].label, 1);
+  // First-token, asked for, is refused naming both labels.
+  try {
+    TrainingSet::build(task, split, *tok_, "default", Loss::FirstToken);
+    FAIL() << "colliding first tokens accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("'yes' and 'no'"), std::string::npos) << m;
+    EXPECT_NE(m.find("--loss sequence"), std::string::npos) << m;
+  }
+  // Distinct first tokens: auto keeps the first-token loss.
+  const tasks::TaskSpec distinct = classification(R"({"yes": ["good"], "no": ["bad"]})");
+  EXPECT_EQ(TrainingSet::build(distinct, split, *tok_, "default").loss, Loss::FirstToken);
+  EXPECT_EQ(TrainingSet::build(distinct, split, *tok_, "default", Loss::Sequence).loss,
+            Loss::Sequence);
+}
+
+TEST(LossNames, RoundTripAndRefuseOthers) {
+  for (Loss l : {Loss::Auto, Loss::FirstToken, Loss::Sequence, Loss::Lm})
+    EXPECT_EQ(loss_from_name(loss_name(l)), l);
+  EXPECT_EQ(std::string(loss_name(Loss::FirstToken)), "first-token");
+  EXPECT_THROW(loss_from_name("verbalizer"), std::invalid_argument);
+  EXPECT_THROW(loss_from_name(""), std::invalid_argument);
 }
 
 TEST_F(TrainingSetBuild, SoftSlotsMultipleChoiceAndEmptySplitsAreRefused) {
@@ -245,6 +356,18 @@ TEST_F(TrainingSetBuild, SoftSlotsMultipleChoiceAndEmptySplitsAreRefused) {
   tasks::Example q = ex({{"question", "Sky colour?"}, {"label", "1"}}, 1);
   q.lists["choices"] = {"green", "blue"};
   EXPECT_THROW(TrainingSet::build(mc, {q}, *tok_, "default"), std::invalid_argument);
+
+  // A classification loss for a qa task.
+  const tasks::TaskSpec qa = tasks::parse_task(
+      R"({"type": "qa", "template": "Q: {question}\nA:", "data": {"file": "qa.jsonl"}})", "test",
+      "/tmp");
+  tasks::Example a = ex({{"question", "Capital of France?"}}, 1);
+  a.lists["answer"] = {"Paris"};
+  EXPECT_EQ(TrainingSet::build(qa, {a}, *tok_, "default", Loss::Auto).loss, Loss::Lm);
+  EXPECT_THROW(TrainingSet::build(qa, {a}, *tok_, "default", Loss::Sequence),
+               std::invalid_argument);
+  EXPECT_THROW(TrainingSet::build(qa, {a}, *tok_, "default", Loss::FirstToken),
+               std::invalid_argument);
 }
 
 TEST_F(TrainingSetBuild, ChatGenerationTargetsEndWithEndOfTurn) {
@@ -262,7 +385,7 @@ TEST_F(TrainingSetBuild, ChatGenerationTargetsEndWithEndOfTurn) {
       ex({{"message", "Where is my parcel?"}, {"reference", "It ships today."}}, 1),
       ex({{"message", "Refund please."}, {"reference", "Done, you will see it in 3 days."}}, 2)};
   const TrainingSet set = TrainingSet::build(task, split, *tok_, "default");
-  EXPECT_TRUE(set.lm_loss);
+  EXPECT_EQ(set.loss, Loss::Lm);
   EXPECT_FALSE(set.label_tokens.defined());
   ASSERT_EQ(set.items.size(), 2u);
   const int32_t im_end = tok_->token_id("<|im_end|>");
@@ -292,7 +415,7 @@ TEST_F(TrainingSetBuild, CompletionQaTargetsEndWithTheStopString) {
   tasks::Example e = ex({{"question", "Capital of France?"}}, 1);
   e.lists["answer"] = {"Paris", "paris, France"};
   const TrainingSet set = TrainingSet::build(task, {e}, *tok_, "default");
-  EXPECT_TRUE(set.lm_loss);
+  EXPECT_EQ(set.loss, Loss::Lm);
   ASSERT_EQ(set.items.size(), 1u);
   const TrainingSet::Item& it = set.items[0];
   EXPECT_EQ(it.context, tok_->encode("Q: Capital of France?\nA:"));

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -134,7 +135,7 @@ TEST_P(TuneMethodTest, SentimentLossGoesDownAndArtifactsAreWritten) {
   EXPECT_GE(r.dev_after, 0.0);
   EXPECT_LE(r.dev_after, 1.0);
   EXPECT_FALSE(model_->token_embedding().requires_grad());
-  expect_artifacts(r, GetParam().method, "verbalizer", "accuracy", 5);
+  expect_artifacts(r, GetParam().method, "first-token", "accuracy", 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, TuneMethodTest,
@@ -203,6 +204,76 @@ TEST_F(TuneTest, QaTrainsWithTheLanguageModelLoss) {
   expect_artifacts(r, "prompt-tuning", "lm", task.metrics.front(), 4);
 }
 
+// Labels that share their first token (" mood red" / " mood blue": arbitrary words, so the
+// untrained prompt knows nothing) train with the sequence loss by default: the loss goes down
+// and the accuracy on the examples it learned from rises.
+TEST_F(TuneTest, SharedFirstTokenLabelsTrainWithTheSequenceLoss) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("sentiment", 8, 0, &task, &data);
+  for (tasks::LabelSpec& l : task.labels)
+    l.words = {l.name == "positive" ? "mood red" : "mood blue"};
+  data.dev = data.train;
+  TuneOptions o = options("prefix-tuning", 8, 12, 3e-2);
+  o.train.eval_every = 12;
+  o.out_dir = dir_.string();
+  const TuneResult r = tune_prompt(task, data, *model_, *tok_, o);
+  const std::string trace = losses(r.train);
+  EXPECT_EQ(r.record.at("loss"), "sequence");
+  EXPECT_LT(r.train.log.back().loss, 0.5 * r.train.log.front().loss) << trace;
+  EXPECT_GT(r.dev_after, r.dev_before) << trace;
+  std::printf("[ tune ] sequence loss %s; accuracy %.3f -> %.3f\n", trace.c_str(), r.dev_before,
+              r.dev_after);
+  expect_artifacts(r, "prefix-tuning", "sequence", "accuracy", 12);
+}
+
+// Gold label probability of every record of an evaluation (no calibration: the softmax of the
+// label scores), and the gold word's token log-probs.
+std::vector<double> gold_probs(const eval::EvalResult& r) {
+  std::vector<double> p;
+  for (const nlohmann::json& rec : r.records)
+    p.push_back(rec.at("label_scores").at(rec.at("gold").get<std::string>()).at("prob"));
+  return p;
+}
+
+// The two whole-label losses are what eval measures: before any update, the sequence loss is
+// the mean -log p(gold label) of rank classification over the labels' full continuations, and
+// the lm loss the mean -log-prob of the gold label's tokens, both for the same prompt as the
+// eval harness scores (the learning rate is too small to move it).
+TEST_F(TuneTest, WholeLabelLossesEqualTheEvalHarnessScores) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("sentiment", 8, 0, &task, &data);
+  for (tasks::LabelSpec& l : task.labels)
+    l.words = {l.name == "positive" ? "mood red" : "mood blue"};
+  data.dev = data.train;
+  for (const char* m : {"prompt-tuning", "prefix-tuning"}) {
+    SCOPED_TRACE(m);
+    TuneOptions o = options(m, 8, 1, 1e-12);
+    o.loss = Loss::Sequence;
+    const TuneResult seq = tune_prompt(task, data, *model_, *tok_, o);
+    double nll = 0;
+    for (double p : gold_probs(seq.dev)) nll -= std::log(p) / 8;
+    EXPECT_NEAR(seq.train.log.at(0).loss, nll, 1e-4 * (1 + nll));
+
+    o.loss = Loss::Lm;
+    const TuneResult lm = tune_prompt(task, data, *model_, *tok_, o);
+    EXPECT_EQ(lm.record.at("loss"), "lm");
+    double sum = 0;
+    int tokens = 0;
+    for (const nlohmann::json& rec : lm.dev.records) {
+      for (const nlohmann::json& c : rec.at("continuations")) {
+        if (c.at("label") != rec.at("gold")) continue;
+        for (double lp : c.at("token_logprobs")) sum -= lp, ++tokens;
+      }
+    }
+    ASSERT_EQ(tokens, 16);  // two tokens per gold word
+    EXPECT_NEAR(lm.train.log.at(0).loss, sum / tokens, 1e-4 * (1 + sum / tokens));
+    std::printf("[ tune ] %s first loss: sequence %.6f (eval %.6f), lm %.6f (eval %.6f)\n", m,
+                seq.train.log[0].loss, nll, lm.train.log[0].loss, sum / tokens);
+  }
+}
+
 TEST_F(TuneTest, RefusesWhatItCannotTrain) {
   tasks::TaskSpec task;
   tasks::TaskData data;
@@ -223,7 +294,14 @@ TEST_F(TuneTest, RefusesWhatItCannotTrain) {
   o = options("prompt-tuning", 4, 1, 3e-2);
   o.eval_metric = "bleu";
   EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
+  // The first-token loss for labels whose first tokens collide.
+  tasks::TaskSpec shared = task;
+  for (tasks::LabelSpec& l : shared.labels) l.words = {"mood " + l.name};
+  o = options("prompt-tuning", 4, 1, 3e-2);
+  o.loss = Loss::FirstToken;
+  EXPECT_THROW(tune_prompt(shared, data, *model_, *tok_, o), std::invalid_argument);
   // Bad training options.
+  o = options("prompt-tuning", 4, 1, 3e-2);
   o.train.batch_size = 0;
   EXPECT_THROW(tune_prompt(task, data, *model_, *tok_, o), std::invalid_argument);
   // A multiple-choice task.

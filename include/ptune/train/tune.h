@@ -8,8 +8,9 @@
 //   prompt     its keys/values (TrainablePrompt::state, batch 1) and then the tokens all rows
 //              start with run once per batch and are given to every row as past keys/values;
 //              the model stays frozen (no weight gradients)
-//   loss       classification: verbalizer cross-entropy at the last prompt position over the
-//              labels' first tokens only (logits restricted with vocab_subset)
+//   loss       classification: TuneOptions::loss (include/ptune/train/training_set.h): the
+//              labels' first tokens, their whole continuations through a token trie, or the
+//              gold label's tokens as LM targets
 //              generation / qa: LM cross-entropy on the first reference (plus the end of turn
 //              for chat tasks, the first stop string otherwise), logits only at those positions
 //   dev        the task's metric through the eval harness every --eval-every steps, with the
@@ -31,6 +32,7 @@
 #include "ptune/tasks/task.h"
 #include "ptune/tokenizer/tokenizer.h"
 #include "ptune/train/trainer.h"
+#include "ptune/train/training_set.h"
 
 namespace ptune::train {
 
@@ -39,6 +41,9 @@ struct TuneOptions {
   // The method's settings (its make_config() type); null = its defaults. Validated here.
   std::shared_ptr<methods::MethodConfig> config;
   std::string template_name = "default";
+  // Classification: first-token, sequence or lm; auto = first-token when the labels' first
+  // tokens are distinct, else sequence. Generation and qa always train with lm.
+  Loss loss = Loss::Auto;
   TrainOptions train = method_lr();  // train.lr 0 (the default here) = the method's default_lr()
   bool group_by_length = true;       // length-grouped batches
   // Run the tokens every row of a batch starts with once per batch (the prompt itself always is).
@@ -74,8 +79,8 @@ struct TuneResult {
 };
 
 // Throws std::invalid_argument for an unknown method, a config the method refuses, a
-// multiple-choice task, a template with soft slots, labels whose first tokens collide, or bad
-// options.
+// multiple-choice task, a template with soft slots, a loss that does not fit the task (first-token
+// with labels whose first tokens collide), or bad options.
 TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data, const Model& model,
                        const Tokenizer& tokenizer, const TuneOptions& options);
 

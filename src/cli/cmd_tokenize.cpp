@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/common.h"
+#include "ptune/util/json.h"
 
 namespace ptune::cli {
 
@@ -23,7 +24,7 @@ std::vector<int32_t> parse_id_line(const std::string& line, size_t line_no, int3
   const std::string where = "stdin line " + std::to_string(line_no) + ": ";
   std::vector<int32_t> ids;
   try {
-    ids = nlohmann::json::parse(line).get<std::vector<int32_t>>();
+    ids = util::parse_json_strict(line).get<std::vector<int32_t>>();
   } catch (const std::exception& e) {
     throw std::runtime_error(where + "expected a JSON array of token ids: " + e.what());
   }

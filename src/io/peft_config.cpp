@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "atomic_file.h"
+#include "ptune/util/json.h"
 #include "str_format.h"
 
 namespace ptune::peft {
@@ -138,11 +139,9 @@ void PromptLearningConfig::validate() const {
 PromptLearningConfig parse_config(std::string_view text) {
   json j;
   try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw PeftConfigError(str_format("invalid JSON at byte %zu: %s",
-                                     e.byte > 0 ? static_cast<size_t>(e.byte - 1) : size_t{0},
-                                     e.what()));
+    j = util::parse_json_strict(text);
+  } catch (const util::JsonSyntaxError& e) {
+    throw PeftConfigError(str_format("invalid JSON at byte %zu, %s", e.byte(), e.what()));
   }
   if (!j.is_object()) {
     throw PeftConfigError(str_format("the config must be a JSON object, got %s", json_type(j)));

@@ -1,13 +1,14 @@
 // The safetensors header: untrusted JSON turned into checked tensor entries. The JSON parser is
-// bounded in depth and rejects duplicate keys (nlohmann would keep the last one silently); each
+// bounded in depth and rejects duplicate keys (util/json.h; nlohmann keeps the last one); each
 // entry's dtype, shape and offsets are checked against the data buffer, and the entries must
 // tile that buffer exactly (no overlap, no gap), before any tensor byte is copied.
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
+#include "ptune/util/json.h"
 #include "safetensors_detail.h"
 #include "str_format.h"
 
@@ -42,47 +43,26 @@ std::vector<uint64_t> read_u64_array(const json& j, const std::string& what) {
   return out;
 }
 
-// Parses the header bytes into a DOM, rejecting duplicate keys at any level and nesting deeper
-// than kMaxJsonDepth. `header_at` is the header's file offset, for the messages.
+// Parses the header bytes into a DOM with util::parse_json_strict: no key twice in an object
+// (at the top level that is a tensor name), no nesting deeper than kMaxJsonDepth. `header_at` is
+// the header's file offset, for the messages.
 json parse_json(const char* begin, size_t size, size_t header_at) {
   if (size == 0 || begin[0] != '{') {
     throw SafetensorsError(str_format(
         "header at byte %zu does not start with '{' (not a safetensors file?)", header_at));
   }
-  std::vector<std::set<std::string>> keys;  // one set per open object
-  auto check = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (depth > kMaxJsonDepth) {
-      throw SafetensorsError(str_format("header JSON nests deeper than %d levels", kMaxJsonDepth));
-    }
-    switch (event) {
-      case json::parse_event_t::object_start:
-        keys.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        const auto& k = parsed.get_ref<const std::string&>();
-        if (!keys.empty() && !keys.back().insert(k).second) {
-          throw SafetensorsError(str_format("header JSON has the key '%s' twice%s",
-                                            printable(k).c_str(),
-                                            depth == 1 ? " (duplicate tensor name)" : ""));
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
   try {
-    return json::parse(begin, begin + size, check);
-  } catch (const json::parse_error& e) {
-    // e.byte counts from 1 within the header; e.what() repeats it as line/column.
-    const size_t at = header_at + (e.byte > 0 ? e.byte - 1 : 0);
-    throw SafetensorsError(str_format("header JSON is invalid at byte %zu: %s", at, e.what()));
-  } catch (const json::exception& e) {
-    throw SafetensorsError(str_format("header JSON is invalid: %s", e.what()));
+    return util::parse_json_strict(std::string_view(begin, size), kMaxJsonDepth);
+  } catch (const util::JsonSyntaxError& e) {
+    const size_t at = header_at + e.byte();
+    if (e.key().empty()) {
+      throw SafetensorsError(
+          str_format("header JSON is invalid at byte %zu: %s", at, e.reason().c_str()));
+    }
+    const std::string where = e.object_path().empty() ? " (duplicate tensor name)"
+                                                      : " in '" + printable(e.object_path()) + "'";
+    throw SafetensorsError(str_format("header JSON has the key '%s' twice%s at byte %zu",
+                                      printable(e.key()).c_str(), where.c_str(), at));
   }
 }
 

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ptune/util/json.h"
+
 namespace ptune::runs::detail {
 
 // Invalid UTF-8 in data rows is replaced, not fatal: a record is never lost over one byte.
@@ -13,11 +15,12 @@ inline std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// A column written by dump(); a store edited by hand gets an error naming the run and column.
+// A column written by dump(); a store edited by hand gets an error naming the run and column
+// (strict: a key twice is an error, as in every JSON ptune reads).
 inline nlohmann::json parse(const std::string& text, int64_t run, const char* column) {
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
+    return util::parse_json_strict(text);
+  } catch (const util::JsonSyntaxError& e) {
     throw std::runtime_error("run " + std::to_string(run) + ": column " + column +
                              " is not JSON: " + e.what());
   }

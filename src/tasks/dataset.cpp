@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "ptune/tasks/errors.h"
+#include "ptune/util/files.h"
 #include "readers.h"
 
 namespace ptune::tasks {
@@ -95,10 +96,12 @@ std::vector<Example> parse_examples(std::string_view content, const std::string&
 
 std::vector<Example> load_examples(const std::string& path, const LoadOptions& options,
                                    LoadReport* report) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path, 0, "", "cannot open the data file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  try {
+    text = util::read_file_bounded(path, util::kMaxDataFileBytes);
+  } catch (const std::runtime_error& e) {
+    throw DataError(path, 0, "", std::string("data file ") + e.what());
+  }
   LoadOptions resolved = options;
   if (resolved.format == FileFormat::Auto) {
     try {
@@ -107,7 +110,7 @@ std::vector<Example> load_examples(const std::string& path, const LoadOptions& o
       throw DataError(path, 0, "", e.what());
     }
   }
-  return parse_examples(ss.str(), path, resolved, report);
+  return parse_examples(text, path, resolved, report);
 }
 
 }  // namespace ptune::tasks

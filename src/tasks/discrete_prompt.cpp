@@ -13,6 +13,8 @@
 #include "io/atomic_file.h"
 #include "ptune/tasks/errors.h"
 #include "ptune/tasks/template.h"
+#include "ptune/util/files.h"
+#include "ptune/util/json.h"
 
 namespace ptune::tasks {
 
@@ -104,9 +106,9 @@ const char* placement_name(DiscretePrompt::Placement p) {
 DiscretePrompt parse_discrete_prompt(std::string_view text, const std::string& source) {
   json j;
   try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw TaskFileError(source, "", std::string("invalid JSON: ") + e.what());
+    j = util::parse_json_strict(text);
+  } catch (const util::JsonSyntaxError& e) {
+    throw TaskFileError(source, "", std::string("invalid JSON at ") + e.what());
   }
   if (!j.is_object()) throw TaskFileError(source, "", "a discrete prompt must be a JSON object");
   for (const auto& [key, value] : j.items()) {
@@ -134,11 +136,13 @@ DiscretePrompt parse_discrete_prompt(std::string_view text, const std::string& s
 }
 
 DiscretePrompt read_discrete_prompt(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw TaskFileError(path, "", "cannot open");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_discrete_prompt(ss.str(), path);
+  std::string text;
+  try {
+    text = util::read_file_bounded(path, util::kMaxSpecFileBytes);
+  } catch (const std::runtime_error& e) {
+    throw TaskFileError(path, "", std::string("prompt file ") + e.what());
+  }
+  return parse_discrete_prompt(text, path);
 }
 
 std::string to_json(const DiscretePrompt& p) {

@@ -1,11 +1,12 @@
 // Task file (JSON) -> TaskSpec. Key reference: docs/task-file.md.
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "ptune/tasks/errors.h"
 #include "ptune/tasks/task.h"
+#include "ptune/util/files.h"
+#include "ptune/util/json.h"
 #include "ptune/util/json_reader.h"
 
 namespace ptune::tasks {
@@ -217,13 +218,10 @@ TaskSpec parse_document(std::string_view json_text, const std::string& source,
                         const std::string& base_dir) {
   ordered_json doc;
   try {
-    doc = ordered_json::parse(json_text);
-  } catch (const ordered_json::parse_error& e) {
-    // Line/column help more than nlohmann's byte offset in a hand-edited file.
-    const size_t byte = std::min<size_t>(e.byte, json_text.size());
-    const size_t line = 1 + std::count(json_text.begin(), json_text.begin() + byte, '\n');
-    throw TaskFileError(source, "",
-                        "invalid JSON near line " + std::to_string(line) + ": " + e.what());
+    doc = util::parse_json_strict<ordered_json>(json_text);
+  } catch (const util::JsonSyntaxError& e) {
+    // Line/column help more than a byte offset in a hand-edited file.
+    throw TaskFileError(source, "", "invalid JSON near " + std::string(e.what()));
   }
   const JsonReader r(
       doc, "", source,
@@ -288,12 +286,14 @@ TaskSpec parse_task(std::string_view json_text, const std::string& source,
 }
 
 TaskSpec load_task(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TaskFileError(path, "", "cannot open the task file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  try {
+    text = util::read_file_bounded(path, util::kMaxSpecFileBytes);
+  } catch (const std::runtime_error& e) {
+    throw TaskFileError(path, "", std::string("task file ") + e.what());
+  }
   const std::string base = std::filesystem::path(path).parent_path().string();
-  TaskSpec t = parse_task(ss.str(), path, base.empty() ? "." : base);
+  TaskSpec t = parse_task(text, path, base.empty() ? "." : base);
   if (t.labels_from_data) resolve_labels_from_data(t);
   return t;
 }

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "ptune/util/files.h"
+
 namespace ptune::util {
 
 CsvReader::CsvReader(std::string_view text, std::string source, char delimiter)
@@ -61,6 +63,7 @@ std::string CsvReader::read_field(int64_t row_line) {
   if (last_field_quoted_) return read_quoted(row_line);
   const size_t start = pos_;
   while (!at_field_end()) ++pos_;
+  check_field_size(pos_ - start, row_line);
   return std::string(text_.substr(start, pos_ - start));
 }
 
@@ -92,6 +95,7 @@ std::string CsvReader::read_quoted(int64_t row_line) {
     }
     field += c;
     ++pos_;
+    if (field.size() > kMaxLineBytes) check_field_size(field.size(), row_line);
   }
   if (!at_field_end()) {
     throw ParseError(source_, line_,
@@ -100,6 +104,13 @@ std::string CsvReader::read_quoted(int64_t row_line) {
                          " (a quote inside a quoted field is written \"\")");
   }
   return field;
+}
+
+void CsvReader::check_field_size(size_t bytes, int64_t row_line) const {
+  if (bytes <= kMaxLineBytes) return;
+  throw ParseError(source_, row_line,
+                   "a field of more than " + std::to_string(kMaxLineBytes >> 20) +
+                       " MiB, the most a data field may have");
 }
 
 void CsvReader::skip_rest_of_line() {

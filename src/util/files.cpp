@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace ptune::util {
@@ -19,6 +20,25 @@ void make_dirs(const std::string& dir) {
     }
     if (i < dir.size()) cur += dir[i];
   }
+}
+
+std::string read_file_bounded(const std::string& path, size_t max_bytes) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw std::runtime_error("is a folder, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("cannot open: ") + std::strerror(errno));
+  std::string out;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out.append(buf, static_cast<size_t>(in.gcount()));
+    if (out.size() > max_bytes) {
+      throw std::runtime_error("is larger than " + std::to_string(max_bytes >> 20) +
+                               " MiB, the most ptune reads from such a file");
+    }
+  }
+  if (in.bad()) throw std::runtime_error("read error");
+  return out;
 }
 
 }  // namespace ptune::util

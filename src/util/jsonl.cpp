@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "ptune/util/files.h"
+#include "ptune/util/json.h"
 #include "ptune/util/utf8.h"
 
 namespace ptune::util {
@@ -19,6 +21,11 @@ bool JsonlReader::next(json& object, int64_t& line) {
     std::string_view text = text_.substr(pos_, end - pos_);
     pos_ = end + 1;  // past the line before parsing, so a bad line is already behind us
     ++line_;
+    if (text.size() > kMaxLineBytes) {  // nlohmann's DOM of a huge line costs many times it
+      throw ParseError(source_, line_,
+                       "the line is " + std::to_string(text.size() >> 20) + " MiB, more than the " +
+                           std::to_string(kMaxLineBytes >> 20) + " MiB a data row may have");
+    }
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
     line = line_;
@@ -35,14 +42,10 @@ json JsonlReader::parse_line(std::string_view text, int64_t line) const {
   }
   json value;
   try {
-    value = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.byte is 1-based within the line; nlohmann's message repeats it, keep the tail.
-    const std::string what = e.what();
-    const size_t colon = what.find(": ", what.find("parse error"));
+    value = parse_json_strict(text);
+  } catch (const JsonSyntaxError& e) {
     throw ParseError(source_, line,
-                     "invalid JSON at column " + std::to_string(e.byte) + ": " +
-                         (colon == std::string::npos ? what : what.substr(colon + 2)));
+                     "invalid JSON at column " + std::to_string(e.column()) + ": " + e.reason());
   }
   if (!value.is_object()) {
     throw ParseError(source_, line,

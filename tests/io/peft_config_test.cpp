@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -230,6 +231,26 @@ TEST(PeftConfig, MissingKeysAndWrongTypesNameTheKey) {
   EXPECT_THAT([] { read_config("/nonexistent/adapter_config.json"); },
               testing::ThrowsMessage<PeftConfigError>(
                   HasSubstr("/nonexistent/adapter_config.json: cannot open")));
+}
+
+// nlohmann alone would keep the last "num_virtual_tokens"; an adapter's shape must not hinge on it.
+TEST(PeftConfig, DuplicateKeysAreErrors) {
+  const std::string fixture = test::read_file(dir_of("prompt_tuning") + "/adapter_config.json");
+  const size_t brace = fixture.find('{');
+  ASSERT_NE(brace, std::string::npos);
+  std::string twice = fixture;
+  twice.insert(brace + 1, "\"num_virtual_tokens\": 1, ");
+  EXPECT_THAT(config_error(twice),
+              HasSubstr("duplicate key \"num_virtual_tokens\" in the top-level object"));
+  EXPECT_THAT(config_error(R"({"peft_type": "PROMPT_TUNING", "x": {"a": 1, "a": 2}})"),
+              HasSubstr("invalid JSON at byte 45, line 1, column 46: duplicate key \"a\" in "
+                        "object \"x\""));
+  const auto path = std::filesystem::temp_directory_path() / "ptune_peft_duplicate_test.json";
+  std::ofstream(path) << twice;
+  EXPECT_THAT(
+      [&] { read_config(path.string()); },
+      testing::ThrowsMessage<PeftConfigError>(HasSubstr(path.string() + ": invalid JSON at byte")));
+  std::filesystem::remove(path);
 }
 
 TEST(PeftConfig, AnyPeftTypeParses) {

@@ -219,7 +219,14 @@ TEST(SafetensorsBadInput, DuplicateKeys) {
               HasSubstr("key 'a' twice (duplicate tensor name)"));
   EXPECT_THAT(parse_error(make_file(
                   R"({"a":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}})", 4)),
-              HasSubstr("key 'dtype' twice"));
+              HasSubstr("key 'dtype' twice in 'a' at byte 28"));
+  EXPECT_THAT(parse_error(make_file(R"({"__metadata__":{"format":"pt","format":"np"}})", 0)),
+              HasSubstr("header JSON has the key 'format' twice in '__metadata__' at byte 39"));
+  // The same key in different objects is fine: every entry has a "dtype".
+  EXPECT_EQ(parse_error(make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                                  R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                  8)),
+            "(no error)");
 }
 
 TEST(SafetensorsBadInput, OffsetsOutOfRange) {

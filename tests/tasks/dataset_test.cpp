@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ptune/tasks/errors.h"
+#include "ptune/util/files.h"
 #include "test_util.h"
 
 namespace ptune::tasks {
@@ -42,6 +43,28 @@ DataError expect_data_error(Fn&& fn, const std::string& file, int64_t line,
   }
   ADD_FAILURE() << "expected a DataError";
   return DataError("", 0, "", "");
+}
+
+// Sizes are bounded: a JSONL line or CSV field past 8 MiB is refused naming its line, and a
+// folder given as a data file says so (it used to read as an empty split).
+TEST(Bounds, HugeLinesAndFieldsAndFoldersAreRefused) {
+  const std::string huge(util::kMaxLineBytes + 1, 'x');
+  const std::string jsonl = "{\"text\": \"a\", \"label\": \"b\"}\n{\"text\": \"" + huge + "\"}\n";
+  const DataError j = expect_data_error(
+      [&] { parse_examples(jsonl, "m.jsonl", with_format(FileFormat::Jsonl)); }, "m.jsonl", 2, "");
+  EXPECT_THAT(std::string(j.what()), HasSubstr("MiB a data row may have"));
+  const std::string csv = "text,label\n" + huge + ",b\n";
+  const DataError c = expect_data_error(
+      [&] { parse_examples(csv, "m.csv", with_format(FileFormat::Csv)); }, "m.csv", 2, "");
+  EXPECT_THAT(std::string(c.what()), HasSubstr("MiB, the most a data field may have"));
+  const std::string quoted = "text,label\n\"" + huge + "\",b\n";
+  EXPECT_THROW(parse_examples(quoted, "m.csv", with_format(FileFormat::Csv)), DataError);
+  try {
+    load_examples(test::data_path("tasks"), with_format(FileFormat::Jsonl));
+    ADD_FAILURE() << "a folder read as data";
+  } catch (const DataError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("is a folder"));
+  }
 }
 
 TEST(Csv, QuotedFieldsCrlfAndBom) {
@@ -192,6 +215,27 @@ TEST(Jsonl, NonObjectLineAndInvalidUtf8) {
       },
       "m.jsonl", 2, "");
   EXPECT_THAT(e.what(), HasSubstr("invalid UTF-8 at column 8"));
+}
+
+TEST(Jsonl, DuplicateFieldIsAnError) {
+  // {"label": "pos", ..., "label": "neg"} would otherwise load as "neg" without a word.
+  const auto e = expect_data_error(
+      [&] {
+        parse_examples(
+            "{\"text\": \"a\", \"label\": \"pos\"}\n"
+            "{\"text\": \"b\", \"label\": \"pos\", \"label\": \"neg\"}\n",
+            "m.jsonl", with_format(FileFormat::Jsonl));
+      },
+      "m.jsonl", 2, "");
+  EXPECT_THAT(e.what(), HasSubstr("invalid JSON at column 31: duplicate key \"label\""));
+  // Nested too, and skip_bad skips the row like any other invalid line.
+  LoadOptions o = with_format(FileFormat::Jsonl);
+  o.skip_bad = true;
+  LoadReport report;
+  const auto rows =
+      parse_examples("{\"a\": {\"b\": 1, \"b\": 2}}\n{\"a\": \"x\"}\n", "m.jsonl", o, &report);
+  EXPECT_EQ(rows.size(), 1u);
+  EXPECT_EQ(report.skipped, 1u);
 }
 
 TEST(Jsonl, CrlfAndBom) {

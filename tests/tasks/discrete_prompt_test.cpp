@@ -52,6 +52,8 @@ TEST(DiscretePrompt, BadFilesNameTheKey) {
               HasSubstr("key 'version': must be 1"));
   const std::string head = R"({"format": "ptune-discrete-prompt", "version": 1, )";
   EXPECT_THAT(error_of(head + R"("placement": "prefix"})"), HasSubstr("key 'text': missing"));
+  EXPECT_THAT(error_of(head + R"("text": "x", "text": "y", "placement": "prefix"})"),
+              HasSubstr("p.json: invalid JSON at line 1, column 64: duplicate key \"text\""));
   EXPECT_THAT(error_of(head + R"("text": "", "placement": "prefix"})"),
               HasSubstr("key 'text': must not be empty"));
   EXPECT_THAT(error_of(head + R"("text": "x", "placement": "middle"})"),

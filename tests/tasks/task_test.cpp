@@ -169,6 +169,38 @@ TEST(TaskFile, InvalidJsonNamesTheLine) {
   }
 }
 
+// Parses `json` expecting a TaskFileError about the document, not one key; returns the message.
+std::string document_error(const std::string& json) {
+  try {
+    parse_task(json, "t.json", "/base");
+  } catch (const TaskFileError& e) {
+    EXPECT_EQ(e.key(), "") << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a TaskFileError";
+  return "";
+}
+
+// nlohmann keeps the last of two equal keys; a task file must not change meaning that way.
+TEST(TaskFile, DuplicateKeysAreErrors) {
+  const std::string labels = R"({
+  "type": "classification",
+  "template": "{text}",
+  "labels": {"positive": ["good"], "negative": ["bad"], "positive": ["great"]}
+})";
+  const std::string msg = document_error(labels);
+  EXPECT_THAT(msg, HasSubstr("t.json: invalid JSON near line 4, column 57: "
+                             "duplicate key \"positive\" in object \"labels\""));
+  const std::string type = document_error(
+      edited("\"type\": \"generation\",", "\"type\": \"generation\", \"type\": \"qa\","));
+  EXPECT_THAT(type, HasSubstr("duplicate key \"type\" in the top-level object"));
+  EXPECT_THAT(document_error(edited("\"max_tokens\": 80", "\"max_tokens\": 80, \"max_tokens\": 8")),
+              HasSubstr("duplicate key \"max_tokens\" in object \"generation\""));
+  // The same key in different objects is fine.
+  EXPECT_NO_THROW(parse_task(
+      edited("\"seed\": 4}},", "\"seed\": 4}}, \"few_shot\": {\"seed\": 4},"), "t.json", "/base"));
+}
+
 TEST(TaskFile, TemplateErrorsNameKeyAndPosition) {
   const std::string msg =
       task_error(edited("Customer: {message}", "Customer: {message"), "template");

@@ -50,8 +50,9 @@ struct PromptLearningConfig {
   void validate() const;
 };
 
-// Reads adapter_config.json text. A missing required key or a wrong type is a PeftConfigError
-// naming the key; other keys go to `keys`. The result is validated (common keys only).
+// Reads adapter_config.json text. Invalid JSON (a key twice in one object included), a missing
+// required key or a wrong type is a PeftConfigError naming the key; other keys go to `keys`. The
+// result is validated (common keys only).
 PromptLearningConfig parse_config(std::string_view json_text);
 PromptLearningConfig read_config(const std::string& path);  // errors prefixed with the path
 // The JSON PEFT writes: sorted keys, indent 2, non-ASCII escaped, no trailing newline. The

@@ -42,6 +42,8 @@ class CsvReader {
   std::string read_field(int64_t row_line);
   std::string read_quoted(int64_t row_line);
   void skip_rest_of_line();
+  // Throws ParseError when a field passes kMaxLineBytes (util/files.h).
+  void check_field_size(size_t bytes, int64_t row_line) const;
   void consume_line_end();
   bool at_field_end() const;
   size_t column() const { return pos_ - line_start_ + 1; }

@@ -20,9 +20,9 @@ class JsonlReader {
   JsonlReader(std::string_view text, std::string source);
 
   // Parses the next non-blank line into `object` and sets `line` (1-based); false at the end.
-  // Throws ParseError naming the line for invalid UTF-8, invalid JSON (with the column) or a
-  // value that is not an object. The reader has then moved past the line, so a caller that
-  // skips bad rows just calls next() again.
+  // Throws ParseError naming the line for invalid UTF-8, invalid JSON (with the column; a key
+  // twice in one object is invalid, see json.h) or a value that is not an object. The reader has
+  // then moved past the line, so a caller that skips bad rows just calls next() again.
   bool next(nlohmann::json& object, int64_t& line);
 
  private:

@@ -220,16 +220,20 @@ int main(int argc, char** argv) {
                 static_cast<long long>(kNewTokens), dec);
     std::fflush(stdout);
 
-    // The opt-in bfloat16 matmul path (--dtype bfloat16 in the CLI), same measurements.
+    // The opt-in bfloat16 matmul path (--dtype bfloat16 in the CLI), same measurements; only
+    // where the CPU has bf16 hardware (without it libtorch's fallback GEMM takes minutes).
     double pre_bf16 = 0, dec_bf16 = 0;
-    {
+    if (ptune::cpu_has_bf16_matmul()) {
       std::unique_ptr<ptune::Model> bf16_owned =
           ptune::load_model(o.model, torch::kCPU, torch::kBFloat16);
       const ptune::Model& bf16 = *bf16_owned;
       pre_bf16 = bench_prefill(bf16, o.repeats);
       dec_bf16 = bench_decode(bf16, o.repeats);
+      std::printf("ptune bf16 matmuls: prefill %.1f tok/s, decode %.1f tok/s\n", pre_bf16,
+                  dec_bf16);
+    } else {
+      std::printf("ptune bf16 matmuls: skipped (this CPU has no AVX512-BF16 or AMX-BF16)\n");
     }
-    std::printf("ptune bf16 matmuls: prefill %.1f tok/s, decode %.1f tok/s\n", pre_bf16, dec_bf16);
     std::fflush(stdout);
 
     nlohmann::json anchors =
@@ -239,8 +243,10 @@ int main(int argc, char** argv) {
     std::printf("%-14s %14.1f %14.1f %16s %16s\n", "ptune", pre, dec, "1.00x", "1.00x");
     record.add("ptune prefill", pre, "tok/s");
     record.add("ptune decode", dec, "tok/s");
-    record.add("ptune bf16 prefill", pre_bf16, "tok/s");
-    record.add("ptune bf16 decode", dec_bf16, "tok/s");
+    if (pre_bf16 > 0) {
+      record.add("ptune bf16 prefill", pre_bf16, "tok/s");
+      record.add("ptune bf16 decode", dec_bf16, "tok/s");
+    }
     for (const char* name : {"llama_cpp", "transformers"}) {
       if (!anchors.contains(name) || anchors[name].contains("error")) continue;
       const double a_pre = anchors[name]["prefill_tps"].get<double>();
@@ -259,7 +265,7 @@ int main(int argc, char** argv) {
       print_row("transformers", anchors.value("transformers", nlohmann::json{{"error", "missing"}}),
                 pre, dec);
       for (const char* name : {"llama_cpp", "transformers"}) {
-        if (!anchors.contains(name) || anchors[name].contains("error")) continue;
+        if (pre_bf16 <= 0 || !anchors.contains(name) || anchors[name].contains("error")) continue;
         std::printf("ptune bf16 / %-12s prefill %.2fx, decode %.2fx\n", name,
                     pre_bf16 / anchors[name]["prefill_tps"].get<double>(),
                     dec_bf16 / anchors[name]["decode_tps"].get<double>());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/common.h"
+#include "cli/limits.h"
 #include "cli/recording.h"
 #include "ptune/eval/evaluator.h"
 #include "ptune/tasks/task.h"
@@ -58,7 +59,7 @@ void add_prompt_options(CLI::App* cmd, EvalCmdOptions* o) {
                   "Prompt template: 'default' or a key of the task's \"templates\"")
       ->capture_default_str();
   cmd->add_option("--shots", o->shots, "Few-shot demonstrations per prompt (default: few_shot.k)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(in_range(0, kMaxShots));
   cmd->add_option("--split", o->eval.split, "Examples to evaluate: train, dev, test or all")
       ->check(CLI::IsMember({"train", "dev", "test", "all"}))
       ->capture_default_str();
@@ -66,7 +67,7 @@ void add_prompt_options(CLI::App* cmd, EvalCmdOptions* o) {
   cmd->add_option("--seed", o->seed,
                   "Seed for demo selection (overrides few_shot.seed), sampling and the bootstrap "
                   "(default: the task's few_shot.seed, 0, 0)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(in_range(0, kMaxSeed));
   add_adapter_option(cmd, &o->adapter);
   cmd->add_flag("--skip-bad", o->skip_bad,
                 "Skip malformed data rows (counted, with reasons, in the table and summary) "
@@ -76,7 +77,7 @@ void add_prompt_options(CLI::App* cmd, EvalCmdOptions* o) {
 // How examples are scored or decoded.
 void add_scoring_options(CLI::App* cmd, EvalCmdOptions* o) {
   cmd->add_option("--batch-size", o->eval.scorer.batch_size, "Prompts per forward pass")
-      ->check(CLI::PositiveNumber)
+      ->check(in_range(1, kMaxBatchSize))
       ->capture_default_str();
   add_shared_prefix_flag(cmd, &o->no_shared_prefix);
   cmd->add_flag("--calibrate", o->calibrate, "Contextual calibration on (overrides the task)");
@@ -87,11 +88,11 @@ void add_scoring_options(CLI::App* cmd, EvalCmdOptions* o) {
                   "scoring.normalize)")
       ->check(CLI::IsMember({"sum", "mean"}));
   cmd->add_option("--max-tokens", o->max_tokens, "Generation: new tokens at most (default: task)")
-      ->check(CLI::PositiveNumber);
+      ->check(in_range(1, kMaxNewTokens));
   cmd->add_option("--temperature", o->temperature, "Generation: 0 = greedy (default: task)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(real_in_range(0, kMaxTemperature));
   cmd->add_option("--bootstrap", o->eval.bootstrap_resamples, "Bootstrap resamples for the 95% CIs")
-      ->check(CLI::PositiveNumber)
+      ->check(in_range(1, kMaxBootstrap))
       ->capture_default_str();
 }
 
@@ -144,6 +145,36 @@ nlohmann::json record_settings(const eval::EvalResult& r, const tasks::TaskSpec&
   return s;
 }
 
+// Tokens of each example's field values: what any prompt built from it holds at least.
+std::vector<int64_t> field_tokens(const std::vector<tasks::Example>& examples,
+                                  const Tokenizer& tok) {
+  std::vector<int64_t> out;
+  for (const tasks::Example& ex : examples) {
+    size_t n = 0;
+    for (const auto& [field, value] : ex.fields) n += tok.encode(value, false, false).size();
+    for (const auto& [field, values] : ex.lists) {
+      for (const std::string& v : values) n += tok.encode(v, false, false).size();
+    }
+    out.push_back(static_cast<int64_t>(n));
+  }
+  return out;
+}
+
+// Refuses, before the weights load, a --batch-size whose batch cannot fit in memory. The rows
+// are only known to hold their fields' tokens (templates and demos add more), so this is a
+// lower bound: a refusal is certain, a pass is not a promise (the scorer bounds the rest).
+void check_eval_memory(const EvalCmdOptions& c, const eval::EvalOptions& o,
+                       const tasks::TaskSpec& task, const tasks::TaskData& data, const Loaded& l) {
+  const std::vector<tasks::Example> examples =
+      eval::eval_examples(task, data, o.split, o.limit, o.seed.value_or(0));
+  const BatchShape batch =
+      longest_batch(field_tokens(examples, *l.tokenizer), o.scorer.batch_size, /*prompt=*/0);
+  const ModelConfig model = ModelConfig::from_gguf(*l.file);
+  check_batch_memory("--batch-size " + std::to_string(o.scorer.batch_size), model, batch,
+                     /*training=*/false);
+  if (c.max_tokens > 0) check_new_tokens(c.max_tokens, model);
+}
+
 void run(const EvalCmdOptions& c) {
   eval::EvalOptions o = evaluator_options(c);
   const eval::Progress::Mode mode = progress_mode(c.progress);
@@ -154,7 +185,9 @@ void run(const EvalCmdOptions& c) {
   const auto rec = start_recording(
       c.record, {"eval", {}, c.model.model, c.task_path, task.name, {{"split", o.split}}});
   recorded(rec.get(), [&] {
-    const Loaded l = load(c.model, /*with_model=*/true);
+    Loaded l = load(c.model, /*with_model=*/false);
+    check_eval_memory(c, o, task, data, l);
+    load_model(l, c.model);
     const TunedPrompt tuned = load_tuned_prompt(c.adapter, *l.model);
     o.scorer.base = tuned.past();
     o.discrete_prompt = tuned.discrete();

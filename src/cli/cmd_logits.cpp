@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/common.h"
+#include "cli/limits.h"
 
 namespace ptune::cli {
 
@@ -80,7 +81,7 @@ void register_logits(CLI::App& app) {
       cmd->add_option("--ids", opts->ids_csv, "Comma-separated token ids instead of a prompt");
   p->excludes(i);
   cmd->add_option("--top", opts->top, "How many top tokens to print per position")
-      ->check(CLI::PositiveNumber)
+      ->check(in_range(1, kMaxTopTokens))
       ->capture_default_str();
   cmd->add_flag("--all", opts->all_positions, "Print every position, not only the last");
   cmd->add_option("--dump", opts->dump_path,

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "cli/limits.h"
 #include "cli/recording.h"
 #include "io/atomic_file.h"
 #include "ptune/report/report.h"
@@ -61,7 +62,8 @@ void register_report(CLI::App& app) {
       "progress, and the prompt x example matrix with filters and a prompt diff.");
   auto cli = std::make_shared<ReportCli>();
   cli->filter.limit = 50;
-  cmd->add_option("ids", cli->ids, "Run ids (default: the newest --last runs matching filters)");
+  cmd->add_option("ids", cli->ids, "Run ids (default: the newest --last runs matching filters)")
+      ->check(in_range(1, kMaxRunId));
   cmd->add_option("-o,--out", cli->out, "The HTML file to write")
       ->type_name("FILE")
       ->check(non_empty_path)
@@ -70,6 +72,7 @@ void register_report(CLI::App& app) {
   cmd->add_option("-t,--task", cli->filter.task, "Without ids: only runs of this task");
   cmd->add_option("--command", cli->filter.command, "Without ids: only eval, tune, search, bench:");
   cmd->add_option("-n,--last", cli->filter.limit, "Without ids: the newest N runs (0 = all)")
+      ->check(in_range(0, kMaxCount))
       ->capture_default_str();
   add_record_options(cmd, &cli->record, /*measuring=*/false);
   cmd->callback([cli] { run(*cli); });

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "cli/limits.h"
 #include "cli/recording.h"
 #include "ptune/runs/compare.h"
 #include "ptune/runs/export.h"
@@ -114,7 +115,9 @@ void add_list(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
       ->check(CLI::IsMember({"running", "finished", "failed", "interrupted"}));
   cmd->add_option("--since", f.since, "Started at or after (ISO date or time, UTC)");
   cmd->add_option("--until", f.until, "Started before (ISO date or time, UTC)");
-  cmd->add_option("-n,--last", f.limit, "Only the newest N (0 = all)")->capture_default_str();
+  cmd->add_option("-n,--last", f.limit, "Only the newest N (0 = all)")
+      ->check(in_range(0, kMaxCount))
+      ->capture_default_str();
   cmd->add_flag("--json", cli->json_out, "One JSON object per run");
   cmd->add_flag("-q,--quiet", cli->quiet, "Only the ids, one per line (for scripts)");
   cmd->callback([cli] {
@@ -125,7 +128,7 @@ void add_list(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
 
 void add_show(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
   CLI::App* cmd = runs_cmd->add_subcommand("show", "One run in full");
-  cmd->add_option("id", cli->a, "Run id")->required();
+  cmd->add_option("id", cli->a, "Run id")->required()->check(in_range(1, kMaxRunId));
   cmd->add_flag("--json", cli->json_out, "The whole run as JSON (steps and examples included)");
   cmd->callback([cli] {
     const runs::Run r = runs::Store(cli->record.store, false).get(cli->a);
@@ -143,12 +146,13 @@ void add_compare(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
       "compare",
       "Paired test of B against A on the examples both scored: the difference with its 95% "
       "bootstrap CI and a p-value (exact McNemar for right/wrong, sign-flip permutation else)");
-  cmd->add_option("a", cli->a, "Run A (the baseline)")->required();
-  cmd->add_option("b", cli->b, "Run B")->required();
+  cmd->add_option("a", cli->a, "Run A (the baseline)")->required()->check(in_range(1, kMaxRunId));
+  cmd->add_option("b", cli->b, "Run B")->required()->check(in_range(1, kMaxRunId));
   cmd->add_option("--metric", cli->metric,
                   "Per-example value: accuracy (default) or a number the records carry "
                   "(exact_match, token_f1, rouge_l, gold_nll, ...)");
   cmd->add_option("--seed", cli->seed, "Seed of the bootstrap and permutations")
+      ->check(in_range(0, kMaxSeed))
       ->capture_default_str();
   cmd->callback([cli] {
     runs::Store store(cli->record.store, false);
@@ -162,7 +166,7 @@ void add_compare(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
 
 void add_export(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
   CLI::App* cmd = runs_cmd->add_subcommand("export", "A run's per-example records");
-  cmd->add_option("id", cli->a, "Run id")->required();
+  cmd->add_option("id", cli->a, "Run id")->required()->check(in_range(1, kMaxRunId));
   cmd->add_option("--format", cli->format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}))
       ->capture_default_str();
@@ -186,7 +190,7 @@ void add_export(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
 void add_delete(CLI::App* runs_cmd, const std::shared_ptr<RunsCli>& cli) {
   CLI::App* cmd = runs_cmd->add_subcommand(
       "delete", "Remove runs from the store (the files they wrote stay where they are)");
-  cmd->add_option("ids", cli->ids, "Run ids")->required();
+  cmd->add_option("ids", cli->ids, "Run ids")->required()->check(in_range(1, kMaxRunId));
   cmd->callback([cli] {
     const size_t n = runs::Store(cli->record.store, false).remove(cli->ids);
     std::cout << "deleted " << n << " of " << cli->ids.size() << " run(s)\n";

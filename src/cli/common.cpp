@@ -9,11 +9,29 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "cli/limits.h"
+#include "ptune/methods/limits.h"
 #include "ptune/methods/prompt_artifact.h"
 #include "ptune/model/model_path.h"
 #include "ptune/util/files.h"
 
 namespace ptune::cli {
+
+CLI::Validator in_range(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& v) {
+        std::string err = methods::integer_range_error(v, lo, hi);
+        int64_t n = 0;
+        if (err.empty() && methods::parse_decimal(v, &n)) v = std::to_string(n);
+        return err;
+      },
+      "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+CLI::Validator real_in_range(double lo, double hi) {
+  return CLI::Validator([lo, hi](std::string& v) { return methods::number_range_error(v, lo, hi); },
+                        "in [" + methods::number_text(lo) + ", " + methods::number_text(hi) + "]");
+}
 
 void add_model_options(CLI::App* cmd, ModelOptions* o) {
   o->model = default_model_path();
@@ -27,7 +45,7 @@ void add_model_options(CLI::App* cmd, ModelOptions* o) {
       ->check(CLI::IsMember({"float32", "bfloat16"}))
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads for libtorch (0 = its default)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(in_range(0, max_threads()))
       ->capture_default_str();
 }
 
@@ -98,6 +116,7 @@ void add_limit_option(CLI::App* cmd, size_t* n, const std::string& what) {
   cmd->add_option("--limit", *n,
                   "Use a seeded, stratified sample of N rows of " + what + " (0 = all)")
       ->type_name("N")
+      ->check(in_range(0, kMaxCount))
       ->capture_default_str();
 }
 
@@ -127,14 +146,22 @@ torch::Device resolve_device(const ModelOptions& o) {
 
 Loaded load(const ModelOptions& o, bool with_model) {
   Loaded l;
-  torch::Device device = resolve_device(o);
+  resolve_device(o);  // --threads and --device apply (and fail) before the file is read
   l.file = std::make_unique<gguf::GgufFile>(gguf::GgufFile::open(o.model));
   l.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_gguf(*l.file));
-  if (with_model) {
-    auto dtype = o.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
-    l.model = model_from_gguf(*l.file, device, dtype);
-  }
+  if (with_model) load_model(l, o);
   return l;
+}
+
+void load_model(Loaded& l, const ModelOptions& o) {
+  const torch::Device device = resolve_device(o);
+  auto dtype = o.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+  if (dtype == torch::kBFloat16 && device.is_cpu() && !cpu_has_bf16_matmul()) {
+    throw std::invalid_argument(
+        "--dtype bfloat16: this CPU has no bfloat16 matmul hardware (AVX512-BF16 or AMX-BF16), "
+        "where libtorch's fallback is many times slower than float32; use --dtype float32");
+  }
+  l.model = model_from_gguf(*l.file, device, dtype);
 }
 
 TunedPrompt load_tuned_prompt(const std::string& path, const Model& model) {

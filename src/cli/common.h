@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -25,11 +26,22 @@ struct ModelOptions {
   std::string model;  // defaults to default_model_path()
   std::string device = "cpu";
   std::string dtype = "float32";  // matmul dtype: float32 | bfloat16
-  int threads = 0;                // 0 = libtorch default
+  int threads = 0;                // 0 = libtorch default; at most max_threads() (limits.h)
 };
 
 // Adds -m/--model, --device, --dtype and --threads to a subcommand (every subcommand has them).
 void add_model_options(CLI::App* cmd, ModelOptions* opts);
+
+// --- Range checks: every numeric flag has one (bounds: cli/limits.h) -------------------------
+
+// A CLI11 check that the value is a decimal integer in [lo, hi], refused with a message that
+// names the flag, the value and the range ("--batch-size: 0 is not between 1 and 4096"). With
+// lo >= 0 it is also the sign check unsigned options need: CLI11 itself reads "-1" into a
+// size_t as 2^64 - 1, and clamps text past 64 bits; here both are errors. The accepted text is
+// rewritten in plain decimal, so CLI11 cannot read "010" as octal.
+CLI::Validator in_range(int64_t lo, int64_t hi);
+// The same for a finite number in [lo, hi] (NaN and infinities are refused).
+CLI::Validator real_in_range(double lo, double hi);
 
 // --- Shared options: one definition per flag -----------------------------------------------
 
@@ -70,6 +82,9 @@ struct Loaded {
   std::unique_ptr<Model> model;
 };
 Loaded load(const ModelOptions& opts, bool with_model);
+// Loads the weights into a Loaded that has none yet: a command that checks what its options
+// need of the model (its config, from the file) does so between load(opts, false) and this.
+void load_model(Loaded& loaded, const ModelOptions& opts);
 
 // The tuned prompt given with --adapter (either kind, methods/prompt_artifact.h), loaded once:
 // the one place eval, generate and chat load it.

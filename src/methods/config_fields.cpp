@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "ptune/methods/limits.h"
+
 namespace ptune::methods {
 
 namespace {
@@ -13,12 +15,14 @@ namespace {
   throw std::invalid_argument("--" + name + ": expected " + want + ", got '" + got + "'");
 }
 
+// Strict decimal (limits.h): "-1", "+5", "010" are read as written; text beyond 64 bits is an
+// error, never wrapped or clamped. The option's range is its config's validate().
 int64_t parse_int(const std::string& name, const std::string& s) {
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno == ERANGE) bad(name, "an integer", s);
-  return v;
+  int64_t v = 0;
+  if (parse_decimal(s, &v)) return v;
+  if (!is_decimal_text(s)) bad(name, "an integer", s);
+  throw std::invalid_argument("--" + name + ": " + (s.size() <= 40 ? s : s.substr(0, 40) + "...") +
+                              " does not fit a 64-bit integer");
 }
 
 double parse_double(const std::string& name, const std::string& s) {

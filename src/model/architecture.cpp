@@ -35,6 +35,14 @@ std::vector<std::string> architecture_names() {
   return architectures().names();
 }
 
+bool cpu_has_bf16_matmul() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+#else
+  return false;  // other CPUs: assume the fallback (the conservative answer)
+#endif
+}
+
 std::unique_ptr<Model> model_from_gguf(const gguf::GgufFile& file, torch::Device device,
                                        torch::ScalarType matmul_dtype) {
   TORCH_CHECK(matmul_dtype == torch::kFloat32 || matmul_dtype == torch::kBFloat16,

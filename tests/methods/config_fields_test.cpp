@@ -50,6 +50,9 @@ TEST(ConfigFields, BadTextNamesTheOption) {
               testing::ThrowsMessage<std::invalid_argument>(
                   HasSubstr("--virtual-tokens: expected an integer, got '2x'")));
   EXPECT_THAT([&] { f.set("virtual-tokens", "99999999999999999999"); },
+              testing::ThrowsMessage<std::invalid_argument>(HasSubstr(
+                  "--virtual-tokens: 99999999999999999999 does not fit a 64-bit integer")));
+  EXPECT_THAT([&] { f.set("virtual-tokens", "0x10"); },  // decimal only, as the CLI's flags
               testing::ThrowsMessage<std::invalid_argument>(HasSubstr("expected an integer")));
   EXPECT_THAT([&] { f.set("rate", ""); }, testing::ThrowsMessage<std::invalid_argument>(
                                               HasSubstr("--rate: expected a number")));

@@ -31,6 +31,7 @@ struct PTuningConfig : MethodConfig {
 
   void describe(ConfigFields& fields) override;
   void validate() const override;
+  void validate_for(const ModelConfig& model) const override;
   double default_lr() const override { return 3e-3; }
 };
 

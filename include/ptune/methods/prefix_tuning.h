@@ -25,6 +25,7 @@ struct PrefixTuningConfig : MethodConfig {
 
   void describe(ConfigFields& fields) override;
   void validate() const override;
+  void validate_for(const ModelConfig& model) const override;
   // 0.001 already diverged with the projection in our runs; 0.03 is PEFT's docs' value.
   double default_lr() const override { return projection ? 3e-4 : 3e-2; }
 };

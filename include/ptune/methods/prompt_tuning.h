@@ -26,6 +26,7 @@ struct PromptTuningConfig : MethodConfig {
 
   void describe(ConfigFields& fields) override;
   void validate() const override;
+  void validate_for(const ModelConfig& model) const override;
   double default_lr() const override { return 3e-2; }  // PEFT's prompt-tuning docs
 };
 

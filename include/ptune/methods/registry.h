@@ -23,8 +23,14 @@ class MethodConfig {
   virtual ~MethodConfig() = default;
   // Declares every option with its help; the pointers stay valid while the config lives.
   virtual void describe(ConfigFields& fields) = 0;
-  // Throws std::invalid_argument naming the option that is wrong and why.
+  // Throws std::invalid_argument naming the option that is wrong and why (each option's range:
+  // ptune/methods/limits.h).
   virtual void validate() const = 0;
+  // The checks that need the model, run before the prompt is built (prompt_factory): what the
+  // options ask for must fit the model's context and this machine's memory. Throws
+  // std::invalid_argument naming the option, its value and the bound (with the estimate, for
+  // memory). The default checks nothing.
+  virtual void validate_for(const ModelConfig& model) const { (void)model; }
   // The peak learning rate used when the user gives none (it may depend on the options).
   virtual double default_lr() const = 0;
 };
@@ -76,13 +82,15 @@ std::function<std::unique_ptr<MethodConfig>()> config_factory() {
 }
 
 // Method::make_prompt from `build(const Config&, const BuildContext&)`, which gets the config
-// as the method's own type.
+// as the method's own type, checked against the model (validate_for) before anything is built.
 template <typename Config, typename Build>
 std::function<std::unique_ptr<TrainablePrompt>(const MethodConfig&, const BuildContext&)>
 prompt_factory(Build build) {
   return
       [build](const MethodConfig& c, const BuildContext& ctx) -> std::unique_ptr<TrainablePrompt> {
-        return build(config_as<Config>(c), ctx);
+        const Config& config = config_as<Config>(c);
+        config.validate_for(ctx.model.config());
+        return build(config, ctx);
       };
 }
 

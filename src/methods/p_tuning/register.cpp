@@ -1,32 +1,65 @@
 // P-tuning's registry entry and config (the options `ptune tune --method p-tuning` takes).
 #include <stdexcept>
+#include <string>
 
 #include "methods/p_tuning/peft_keys.h"
+#include "ptune/methods/limits.h"
 #include "ptune/methods/p_tuning.h"
 #include "ptune/methods/peft_schema.h"
 #include "ptune/methods/prompt_tuning.h"
 
 namespace ptune::methods {
 
+namespace {
+
+// Parameters of PEFT's PromptEncoder (p_tuning.h) for a model of hidden size c.
+double encoder_parameters(const PTuningConfig& p, double c, double h) {
+  const double n = static_cast<double>(p.virtual_tokens);
+  if (p.encoder == "mlp") return n * c + (c * h + h) + (h * h + h) + (h * c + c);
+  // Per direction 4 gates: input and recurrent weights plus two biases; later layers read both
+  // directions (2h).
+  const double first = 2 * (4 * h * c + 4 * h * h + 8 * h);
+  const double later = 2 * (4 * h * 2 * h + 4 * h * h + 8 * h);
+  const double mlp = (2 * h * 2 * h + 2 * h) + (2 * h * c + c);
+  return n * c + first + later * static_cast<double>(p.lstm_layers - 1) + mlp;
+}
+
+}  // namespace
+
 void PTuningConfig::describe(ConfigFields& f) {
-  f.add("virtual-tokens", &virtual_tokens, "Prompt length in virtual tokens");
+  f.add("virtual-tokens", &virtual_tokens,
+        "Prompt length in virtual tokens, 1 to " + std::to_string(kMaxVirtualTokens));
   f.add("encoder", &encoder, "Prompt encoder: mlp or lstm (bidirectional, then an MLP)",
         {"mlp", "lstm"});
-  f.add("encoder-hidden", &hidden_size, "Encoder hidden size (0 = the model's hidden size)");
-  f.add("encoder-layers", &lstm_layers, "With --encoder lstm: LSTM layers");
+  f.add("encoder-hidden", &hidden_size,
+        "Encoder hidden size, 0 to " + std::to_string(kMaxEncoderHidden) +
+            " (0 = the model's hidden size)");
+  f.add("encoder-layers", &lstm_layers,
+        "With --encoder lstm: LSTM layers, 1 to " + std::to_string(kMaxEncoderLayers));
   f.add("encoder-dropout", &dropout, "With --encoder lstm: dropout between layers, in [0, 1)");
 }
 
 void PTuningConfig::validate() const {
-  if (virtual_tokens < 1) throw std::invalid_argument("--virtual-tokens must be >= 1");
+  check_integer_range("virtual-tokens", virtual_tokens, 1, kMaxVirtualTokens);
   if (encoder != "mlp" && encoder != "lstm") {
     throw std::invalid_argument("--encoder must be mlp or lstm, got '" + encoder + "'");
   }
-  if (hidden_size < 0) throw std::invalid_argument("--encoder-hidden must be >= 0");
-  if (lstm_layers < 1) throw std::invalid_argument("--encoder-layers must be >= 1");
+  check_integer_range("encoder-hidden", hidden_size, 0, kMaxEncoderHidden);
+  check_integer_range("encoder-layers", lstm_layers, 1, kMaxEncoderLayers);
   if (!(dropout >= 0 && dropout < 1)) {
-    throw std::invalid_argument("--encoder-dropout must be in [0, 1)");
+    throw std::invalid_argument("--encoder-dropout: " + number_text(dropout) +
+                                " is not in [0, 1) (at least 0, below 1)");
   }
+}
+
+void PTuningConfig::validate_for(const ModelConfig& model) const {
+  check_virtual_tokens_fit(virtual_tokens, model);
+  const double c = static_cast<double>(model.n_embd);
+  const double h = hidden_size > 0 ? static_cast<double>(hidden_size) : c;
+  std::string what = "--encoder-hidden " + std::to_string(hidden_size);
+  if (encoder == "lstm") what += " --encoder-layers " + std::to_string(lstm_layers);
+  check_fits_memory(what, adamw_training_bytes(encoder_parameters(*this, c, h)),
+                    "the prompt encoder's parameters, gradients and AdamW state");
 }
 
 }  // namespace ptune::methods

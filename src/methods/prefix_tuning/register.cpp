@@ -1,28 +1,52 @@
 // Prefix tuning's registry entry and config (the options `ptune tune --method prefix-tuning`
 // takes).
 #include <stdexcept>
+#include <string>
 
 #include "methods/peft_artifact.h"
 #include "methods/prefix_tuning/peft_keys.h"
+#include "ptune/methods/limits.h"
 #include "ptune/methods/peft_schema.h"
 #include "ptune/methods/prefix_tuning.h"
 
 namespace ptune::methods {
 
 void PrefixTuningConfig::describe(ConfigFields& f) {
-  f.add("virtual-tokens", &virtual_tokens, "Prefix length in virtual tokens");
+  f.add("virtual-tokens", &virtual_tokens,
+        "Prefix length in virtual tokens, 1 to " + std::to_string(kMaxVirtualTokens));
   f.add("prefix-projection", &projection,
         "Learn the prefix through an MLP (Li & Liang's reparameterisation)");
   f.add("encoder-hidden", &hidden_size,
-        "With --prefix-projection: MLP hidden size (0 = kv_heads * head_dim, PEFT's default)");
+        "With --prefix-projection: MLP hidden size, 0 to " + std::to_string(kMaxEncoderHidden) +
+            " (0 = kv_heads * head_dim, PEFT's default)");
 }
 
 void PrefixTuningConfig::validate() const {
-  if (virtual_tokens < 1) throw std::invalid_argument("--virtual-tokens must be >= 1");
-  if (hidden_size < 0) throw std::invalid_argument("--encoder-hidden must be >= 0");
+  check_integer_range("virtual-tokens", virtual_tokens, 1, kMaxVirtualTokens);
+  check_integer_range("encoder-hidden", hidden_size, 0, kMaxEncoderHidden);
   if (hidden_size > 0 && !projection) {
     throw std::invalid_argument("--encoder-hidden is only used with --prefix-projection");
   }
+}
+
+void PrefixTuningConfig::validate_for(const ModelConfig& model) const {
+  check_virtual_tokens_fit(virtual_tokens, model);
+  const double n = static_cast<double>(virtual_tokens);
+  const double kv = static_cast<double>(model.n_head_kv * model.head_dim);
+  const double out = static_cast<double>(model.n_layer) * 2 * kv;  // one prefix row
+  if (!projection) {
+    check_fits_memory("--virtual-tokens " + std::to_string(virtual_tokens),
+                      adamw_training_bytes(n * out),
+                      "the prefix's values, gradients and AdamW state");
+    return;
+  }
+  const double h = hidden_size > 0 ? static_cast<double>(hidden_size) : kv;
+  const double parameters = n * kv + (kv * h + h) + (h * out + out);
+  // The initialisation solves the last layer through a pseudo-inverse: one more copy of it.
+  const double solve = (h + 1) * out * sizeof(float);
+  check_fits_memory("--encoder-hidden " + std::to_string(hidden_size),
+                    adamw_training_bytes(parameters) + solve,
+                    "the projection's parameters, gradients, AdamW state and initial solve");
 }
 
 }  // namespace ptune::methods

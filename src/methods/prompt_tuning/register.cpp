@@ -3,13 +3,15 @@
 #include <stdexcept>
 
 #include "methods/prompt_tuning/peft_keys.h"
+#include "ptune/methods/limits.h"
 #include "ptune/methods/peft_schema.h"
 #include "ptune/methods/prompt_tuning.h"
 
 namespace ptune::methods {
 
 void PromptTuningConfig::describe(ConfigFields& f) {
-  f.add("virtual-tokens", &virtual_tokens, "Prompt length in virtual tokens");
+  f.add("virtual-tokens", &virtual_tokens,
+        "Prompt length in virtual tokens, 1 to " + std::to_string(kMaxVirtualTokens));
   f.add("init", &init,
         "How the prompt starts: random, vocab (sampled vocabulary rows) or text (--init-text)",
         {"random", "vocab", "text"});
@@ -17,7 +19,7 @@ void PromptTuningConfig::describe(ConfigFields& f) {
 }
 
 void PromptTuningConfig::validate() const {
-  if (virtual_tokens < 1) throw std::invalid_argument("--virtual-tokens must be >= 1");
+  check_integer_range("virtual-tokens", virtual_tokens, 1, kMaxVirtualTokens);
   if (init != "random" && init != "vocab" && init != "text") {
     throw std::invalid_argument("--init must be random, vocab or text, got '" + init + "'");
   }
@@ -27,6 +29,13 @@ void PromptTuningConfig::validate() const {
   if (init != "text" && !init_text.empty()) {
     throw std::invalid_argument("--init-text is only used with --init text");
   }
+}
+
+void PromptTuningConfig::validate_for(const ModelConfig& model) const {
+  check_virtual_tokens_fit(virtual_tokens, model);
+  check_fits_memory("--virtual-tokens " + std::to_string(virtual_tokens),
+                    adamw_training_bytes(static_cast<double>(virtual_tokens) * model.n_embd),
+                    "the prompt's embeddings, gradients and AdamW state");
 }
 
 }  // namespace ptune::methods

@@ -5,14 +5,18 @@
 // (grouped under "Method options", each saying which methods take it), and after parsing the
 // chosen method's config gets the values given. An option the chosen method does not take is an
 // error, not silently ignored.
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <variant>
 
 #include "cli/common.h"
+#include "cli/limits.h"
 #include "cli/recording.h"
 #include "ptune/methods/registry.h"
 #include "ptune/tasks/task.h"
+#include "ptune/train/training_set.h"
 #include "ptune/train/tune.h"
 
 namespace ptune::cli {
@@ -107,25 +111,38 @@ void add_training_options(CLI::App* cmd, TuneCli& cli) {
       ->check(CLI::IsMember({"auto", "first-token", "sequence", "lm"}))
       ->capture_default_str();
   cmd->add_option("--lr", t.lr, "Peak learning rate (AdamW); 0 = the method's default")
-      ->check(CLI::NonNegativeNumber)
+      ->check(real_in_range(0, kMaxLr))
       ->capture_default_str();
-  cmd->add_option("--batch-size", t.batch_size, "Examples per step")->capture_default_str();
+  cmd->add_option("--batch-size", t.batch_size, "Examples per step")
+      ->check(in_range(1, kMaxBatchSize))
+      ->capture_default_str();
   cmd->add_option("--accumulation", t.accumulation, "Micro-batches per step")
+      ->check(in_range(1, kMaxBatchSize))
       ->capture_default_str();
-  cmd->add_option("--epochs", t.epochs, "Epochs (when --max-steps is 0)")->capture_default_str();
+  cmd->add_option("--epochs", t.epochs, "Epochs (when --max-steps is 0)")
+      ->check(in_range(1, kMaxEpochs))
+      ->capture_default_str();
   cmd->add_option("--max-steps", t.max_steps, "Optimizer steps (0 = by epochs)")
+      ->check(in_range(0, kMaxCount))
       ->capture_default_str();
-  cmd->add_option("--warmup-steps", t.warmup_steps, "Linear warmup steps")->capture_default_str();
+  cmd->add_option("--warmup-steps", t.warmup_steps, "Linear warmup steps")
+      ->check(in_range(0, kMaxCount))
+      ->capture_default_str();
   cmd->add_option("--schedule", cli.schedule, "constant, linear or cosine decay after warmup")
       ->check(CLI::IsMember({"constant", "linear", "cosine"}))
       ->capture_default_str();
   cmd->add_option("--weight-decay", t.adam.weight_decay, "AdamW weight decay")
+      ->check(real_in_range(0, kMaxWeightDecay))
       ->capture_default_str();
   cmd->add_option("--max-grad-norm", t.max_grad_norm, "Gradient clipping (0 = off)")
+      ->check(real_in_range(0, kMaxGradNorm))
       ->capture_default_str();
   cmd->add_option("--patience", t.patience, "Early stopping after N evaluations without gain")
+      ->check(in_range(0, kMaxPatience))
       ->capture_default_str();
-  cmd->add_option("--seed", t.seed, "Seed (data order, initialisation)")->capture_default_str();
+  cmd->add_option("--seed", t.seed, "Seed (data order, initialisation)")
+      ->check(in_range(0, kMaxSeed))
+      ->capture_default_str();
   cmd->add_flag("--deterministic", t.deterministic, "Ask libtorch for deterministic kernels");
   cmd->add_flag("--no-length-grouping", cli.no_grouping,
                 "Batches in plain shuffled order (default: grouped by length, less padding)");
@@ -136,6 +153,7 @@ void add_training_options(CLI::App* cmd, TuneCli& cli) {
       "Checkpoint file: written every --checkpoint-every steps, resumed from if present");
   cmd->add_option("--checkpoint-every", t.checkpoint_every,
                   "Steps between checkpoints (0 = only at the end)")
+      ->check(in_range(0, kMaxCount))
       ->capture_default_str();
 }
 
@@ -143,12 +161,14 @@ void add_dev_options(CLI::App* cmd, TuneCli& cli) {
   train::TuneOptions& o = cli.tune;
   cmd->add_option("--eval-every", o.train.eval_every,
                   "Steps between dev evaluations (0 = end only)")
+      ->check(in_range(0, kMaxCount))
       ->capture_default_str();
   cmd->add_option("--eval-metric", o.eval_metric,
                   "Dev metric (default: accuracy for classification, else the task's first "
                   "metric; nll and perplexity are minimised)");
   cmd->add_option("--dev-limit", o.dev_limit,
                   "Evaluate on a seeded stratified sample of N dev examples (0 = all)")
+      ->check(in_range(0, kMaxCount))
       ->capture_default_str();
 }
 
@@ -206,6 +226,29 @@ void finish_record(runs::Recorder& rec, const train::TuneResult& r, const std::s
   rec.finish(metrics, r.dev.records, files, settings);
 }
 
+// The prompt's length in virtual tokens: its config's --virtual-tokens (0 for a method without).
+int64_t virtual_tokens(methods::MethodConfig& config) {
+  methods::ConfigFields fields;
+  config.describe(fields);
+  const methods::ConfigField* f = fields.find("virtual-tokens");
+  if (!f || !std::holds_alternative<int64_t*>(f->value)) return 0;
+  return *std::get<int64_t*>(f->value);
+}
+
+// Refuses, before the weights load, a --batch-size whose worst micro-batch (its longest rows,
+// as length grouping puts them together) cannot be trained in this machine's memory.
+void check_training_memory(const TuneCli& cli, const tasks::TaskSpec& task,
+                           const tasks::TaskData& data, const Loaded& l) {
+  const train::TuneOptions& o = cli.tune;
+  const train::TrainingSet set =
+      train::TrainingSet::build(task, data.train, *l.tokenizer, o.template_name, o.loss);
+  const int64_t rows = o.train.batch_size / std::max<int64_t>(1, o.train.accumulation);
+  check_batch_memory("--batch-size " + std::to_string(o.train.batch_size),
+                     ModelConfig::from_gguf(*l.file),
+                     longest_batch(set.lengths(), rows, virtual_tokens(*o.config)),
+                     /*training=*/true);
+}
+
 void run(TuneCli& cli) {
   train::TuneOptions& o = cli.tune;
   o.config = method_config(cli);
@@ -221,7 +264,9 @@ void run(TuneCli& cli) {
       {"tune", {}, cli.model.model, cli.task_path, task.name, start_settings(cli, task)});
   if (rec) o.on_step = [&rec](const train::StepLog& s) { rec->step(step_record(s)); };
   recorded(rec.get(), [&] {
-    Loaded l = load(cli.model, /*with_model=*/true);
+    Loaded l = load(cli.model, /*with_model=*/false);
+    check_training_memory(cli, task, data, l);
+    load_model(l, cli.model);
     o.base_model = cli.model.model.substr(cli.model.model.find_last_of('/') + 1);
     const train::TuneResult r = train::tune_prompt(task, data, *l.model, *l.tokenizer, o);
     print_result(r, cli);
@@ -259,6 +304,7 @@ void register_tune(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   add_out_option(cmd, &cli->tune.out_dir, "the adapter and ptune_train.json", /*required=*/true);
+  cmd->add_flag("--force", cli->tune.force, "Replace an adapter already in the -o folder");
   cmd->add_option("--template", cli->tune.template_name, "Prompt template")->capture_default_str();
   add_progress_option(cmd, &cli->progress);
   add_training_options(cmd, *cli);

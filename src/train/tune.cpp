@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
+#include "digest.h"
 #include "io/atomic_file.h"
 #include "ptune/eval/evaluator.h"
+#include "ptune/train/output_dir.h"
 #include "ptune/train/training_set.h"
 
 namespace ptune::train {
@@ -90,6 +95,25 @@ torch::Tensor batch_loss(const TrainingSet& set, const BatchInputs& in,
                           F::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
+// Every training row (the prompt's virtual tokens, the context, the target or the label trie)
+// must fit the model's context: refused naming the first example that does not, before any
+// training step.
+void check_fits_context(const TrainingSet& set, const std::vector<tasks::Example>& train,
+                        const methods::TrainablePrompt& prompt, const Model& model) {
+  const int64_t n_ctx = model.config().n_ctx_train;
+  if (n_ctx <= 0) return;
+  torch::NoGradGuard no_grad;
+  const int64_t virtual_tokens = prompt.state(model, /*training=*/false).length();
+  const std::vector<int64_t> lengths = set.lengths();
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    if (virtual_tokens + lengths[i] <= n_ctx) continue;
+    throw std::invalid_argument(
+        "tune: " + train.at(i).location() + ": " + std::to_string(lengths[i]) +
+        " tokens (prompt, target or labels) + " + std::to_string(virtual_tokens) +
+        " virtual tokens exceed the model's context length of " + std::to_string(n_ctx));
+  }
+}
+
 // The dev split through the eval harness, with the current prompt as the adapter; `resamples`
 // bootstrap resamples (1 while training: only the value is used).
 eval::EvalResult dev_eval(const tasks::TaskSpec& task, const tasks::TaskData& data,
@@ -116,6 +140,74 @@ double metric_value(const eval::EvalResult& r, const std::string& metric) {
   throw std::invalid_argument("tune: metric '" + metric + "' does not fit the task");
 }
 
+// What the trainer sees of the train split: every item's tokens and label, and the labels'
+// tokens, so the template, the data and the tokenizer all show in it.
+std::string train_digest(const TrainingSet& set) {
+  Digest d;
+  for (const TrainingSet::Item& it : set.items) d.add(it.context).add(it.label).add(it.target);
+  if (set.label_tokens.defined()) {
+    const torch::Tensor t = set.label_tokens.to(torch::kCPU, torch::kInt64).contiguous();
+    d.add(std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel()));
+  }
+  for (const std::vector<int32_t>& c : set.labels.tokens) d.add(c);
+  d.add(set.labels.label).add(static_cast<int64_t>(set.labels.mean));
+  return d.hex();
+}
+
+// The dev split's rows (they pick the best step, so they decide the result too).
+std::string dev_digest(const std::vector<tasks::Example>& dev) {
+  Digest d;
+  d.add(static_cast<int64_t>(dev.size()));
+  for (const tasks::Example& ex : dev) {
+    for (const auto& [k, v] : ex.fields) d.add(k).add(v);
+    for (const auto& [k, values] : ex.lists) {
+      d.add(k).add(static_cast<int64_t>(values.size()));
+      for (const std::string& v : values) d.add(v);
+    }
+  }
+  return d.hex();
+}
+
+// The settings this file adds to the trainer's in a checkpoint: a resume that differs in one is
+// refused (TrainOptions::fingerprint).
+std::map<std::string, std::string> run_settings(const tasks::TaskSpec& task,
+                                                const tasks::TaskData& data, const TrainingSet& set,
+                                                const TuneOptions& o, methods::MethodConfig& config,
+                                                const std::string& metric) {
+  std::map<std::string, std::string> s = {
+      {"method", o.method},
+      {"template", o.template_name},
+      {"loss", loss_name(set.loss)},
+      {"task", task.name},
+      {"train_data", train_digest(set)},
+      {"dev_data", dev_digest(data.dev)},
+      {"dev_limit", std::to_string(o.dev_limit)},
+      {"dev_metric", metric},
+      {"share_prefix", o.share_prefix ? "true" : "false"},
+      {"base_model", o.base_model},
+  };
+  methods::ConfigFields fields;
+  config.describe(fields);
+  for (const methods::ConfigField& f : fields.all())
+    s["method." + f.name] = methods::ConfigFields::value_text(f);
+  return s;
+}
+
+// An adapter already in `dir` is kept unless the caller asked to replace it; checked at start,
+// so the refusal costs no training.
+void refuse_existing_adapter(const std::string& dir, bool force) {
+  if (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir))
+    throw std::invalid_argument("tune: " + dir + " is not a folder");
+  if (force) return;
+  for (const char* name :
+       {"adapter_config.json", "adapter_model.safetensors", "ptune_train.json"}) {
+    if (std::filesystem::exists(std::filesystem::path(dir) / name)) {
+      throw std::invalid_argument("tune: " + dir + " already holds an adapter (" + name +
+                                  "); pass --force to replace it, or choose another folder");
+    }
+  }
+}
+
 // What OUT/ptune_train.json holds.
 nlohmann::json run_record(const TuneResult& res, const tasks::TaskSpec& task,
                           const TrainingSet& set, const TuneOptions& o, const TrainOptions& train,
@@ -135,6 +227,7 @@ nlohmann::json run_record(const TuneResult& res, const tasks::TaskSpec& task,
           {"lr", train.lr},
           {"seed", train.seed},
           {"steps", tr.steps},
+          {"resumed_at_step", tr.resumed_step > 0 ? nlohmann::json(tr.resumed_step) : nullptr},
           {"stopped_early", tr.stopped_early},
           {"best_step", tr.has_best ? nlohmann::json(tr.best_step) : nlohmann::json()},
           {"train_seconds", tr.train_seconds},
@@ -147,14 +240,17 @@ nlohmann::json run_record(const TuneResult& res, const tasks::TaskSpec& task,
           {"dev_" + res.metric, res.dev_after}};
 }
 
+// The artifact and the record, all or nothing: a failure (a full disk) leaves `dir` as it was.
 void write_outputs(const std::string& dir, const methods::TrainablePrompt& prompt,
                    const Model& model, const std::string& base_model,
                    const nlohmann::json& record) {
-  prompt.save(dir, model.config(), base_model);
-  const std::string text = record.dump(2) + "\n";
-  const std::string err =
-      io::write_file_atomically(dir + "/ptune_train.json", text.data(), text.size());
-  if (!err.empty()) throw std::runtime_error(err);
+  const std::string text = record.dump(2) + "\n";  // fails (bad UTF-8) before anything is written
+  replace_dir(dir, [&](const std::string& tmp) {
+    prompt.save(tmp, model.config(), base_model);
+    const std::string err =
+        io::write_file_atomically(tmp + "/ptune_train.json", text.data(), text.size());
+    if (!err.empty()) throw std::runtime_error(err);
+  });
 }
 
 }  // namespace
@@ -175,11 +271,21 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
   train_opts.higher_is_better = metric->higher_is_better();
   if (train_opts.lr <= 0) train_opts.lr = config->default_lr();
   train_opts.validate();
+  // Held to the end: no other run writes these paths meanwhile.
+  std::optional<PathLock> out_lock, checkpoint_lock;
+  if (!o.out_dir.empty()) {
+    out_lock.emplace(o.out_dir);
+    refuse_existing_adapter(o.out_dir, o.force);
+  }
+  if (!o.train.checkpoint_path.empty()) checkpoint_lock.emplace(o.train.checkpoint_path);
 
   const TrainingSet set = TrainingSet::build(task, data.train, tok, o.template_name, o.loss);
+  for (auto& [name, value] : run_settings(task, data, set, o, *config, res.metric))
+    train_opts.fingerprint[name] = value;
   const std::unique_ptr<methods::TrainablePrompt> prompt =
       make_prompt(method, *config, model, tok, o.train.seed);
   for (const torch::Tensor& p : prompt->parameters()) res.trainable_parameters += p.numel();
+  check_fits_context(set, data.train, *prompt, model);
   auto loss = [&](const Batch& b) {
     return batch_loss(set, collate(set, b.indices, o.share_prefix), *prompt, model);
   };
@@ -204,7 +310,9 @@ TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data,
     res.dev = dev_eval(final_task, data, *prompt, model, tok, o, 1000);
     res.dev_after = metric_value(res.dev, res.metric);
   }
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The whole run: this call, and the training of the calls it resumed.
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() +
+                res.train.resumed_seconds;
   res.peak_rss_mb = peak_rss_mb();
   res.record = run_record(res, task, set, o, train_opts, *config);
   if (!o.out_dir.empty()) write_outputs(o.out_dir, *prompt, model, o.base_model, res.record);

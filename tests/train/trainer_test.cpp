@@ -8,9 +8,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 
+#include "ptune/io/safetensors.h"
 #include "ptune/model/model.h"
 #include "ptune/train/trainer.h"
 #include "test_model.h"
@@ -105,6 +108,30 @@ TEST_F(SoftPromptTest, LossDecreases) {
   std::string log = test::read_file(o.metrics_path);
   EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 40);
   EXPECT_NE(log.find("\"grad_norm\""), std::string::npos);
+}
+
+// A non-finite loss stops the run at that step, before it touches the parameters.
+TEST_F(SoftPromptTest, NonFiniteLossStopsBeforeTheUpdate) {
+  torch::Tensor prompt = initial_prompt();
+  const LossFn good = loss_fn(prompt);
+  auto nan_at_third = [good](const Batch& b) {
+    const torch::Tensor l = good(b);
+    return b.step == 2 ? l * std::nan("") : l;
+  };
+  Trainer t({prompt}, nan_at_third, kExamples, options());
+  torch::Tensor after_two;
+  t.set_on_step([&](const StepLog& s) {
+    if (s.step == 2) after_two = prompt.detach().clone();
+  });
+  try {
+    t.run();
+    FAIL() << "a NaN loss was applied";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("step 3: the loss is"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nan"), std::string::npos) << e.what();
+  }
+  ASSERT_TRUE(after_two.defined());
+  EXPECT_TRUE(torch::equal(prompt.detach(), after_two));
 }
 
 TEST_F(SoftPromptTest, DataOrderIsASeededPermutationPerEpoch) {
@@ -222,6 +249,20 @@ class ResumeTest : public SoftPromptTest {
     EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 12);
     EXPECT_EQ(a, b);  // same losses, learning rates, norms and metrics, digit for digit
   }
+  // The error resuming `o`'s trainer from `path` (a prompt with the initial values), "" when
+  // none; a refused resume must leave the prompt and the step untouched.
+  std::string resume_error(const TrainOptions& o, const std::string& path) {
+    torch::Tensor prompt = initial_prompt();
+    Trainer t({prompt}, loss_fn(prompt), kExamples, o);
+    try {
+      t.resume(path);
+    } catch (const std::runtime_error& e) {
+      EXPECT_TRUE(torch::equal(prompt, initial_prompt())) << "state changed by " << e.what();
+      EXPECT_EQ(t.step(), 0);
+      return e.what();
+    }
+    return "";
+  }
 };
 
 TEST_F(ResumeTest, ResumeAfterSigkillMatchesUninterruptedRun) {
@@ -241,6 +282,13 @@ TEST_F(ResumeTest, ResumeAfterSigkillMatchesUninterruptedRun) {
   TrainResult r = train("killed", prompt);
   ASSERT_EQ(r.log.size(), 7u);  // steps 6..12
   EXPECT_EQ(r.log.front().step, 6);
+  // The totals cover the whole run: 4 epochs of 16 examples, the killed call's time included.
+  EXPECT_EQ(r.resumed_step, 5);
+  EXPECT_EQ(r.train_examples, 4 * kExamples);
+  double this_call = 0;
+  for (const StepLog& s : r.log) this_call += s.seconds;
+  EXPECT_GT(r.train_seconds, this_call);
+  EXPECT_GT(r.resumed_seconds, 0.0);
   expect_same_as_uninterrupted(prompt, "killed");
 }
 
@@ -275,6 +323,77 @@ TEST_F(ResumeTest, RefusesACheckpointOfAnotherRun) {
     EXPECT_NE(std::string(e.what()).find("seed"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(t.resume(file("missing.ckpt")));
+}
+
+TEST_F(ResumeTest, RefusesEveryBadCheckpointFieldNamingIt) {
+  torch::Tensor prompt = initial_prompt();
+  TrainOptions o = resume_options("good", 1);
+  o.max_steps = 4;
+  o.eval_every = 0;
+  o.patience = 0;
+  Trainer(std::vector<torch::Tensor>{prompt}, loss_fn(prompt), kExamples, o).run();
+  const safetensors::File good = safetensors::read_file(o.checkpoint_path);
+  EXPECT_EQ(resume_error(o, o.checkpoint_path), "");  // the file itself resumes
+  struct Case {
+    std::string key, value;
+  };
+  const std::vector<Case> cases = {
+      {"step", "-1"},           {"step", "abc"},          {"step", "999999"},
+      {"step", "2x"},           {"step", "+2"},           {"step", ""},
+      {"best_step", "-5"},      {"best_step", "3"},       {"evals_since_best", "-1"},
+      {"has_best", "2"},        {"stopped", "yes"},       {"best_metric", "nan"},
+      {"best_metric", "inf"},   {"best_metric", "x"},     {"log_bytes", "-1"},
+      {"log_bytes", "999999"},  {"train_examples", "-1"}, {"train_examples", "99999"},
+      {"train_seconds", "nan"}, {"run_seconds", "-1"},    {"version", "1"},
+      {"format", "pt"},         {"setting.lr", "0.5"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key + " = '" + c.value + "'");
+    safetensors::File bad = good;
+    bad.metadata[c.key] = c.value;
+    const std::string path = file("bad.ckpt");
+    safetensors::write_file(path, bad.tensors, bad.metadata);
+    const std::string err = resume_error(o, path);
+    // The field and its value, quoted (a setting: "name value (checkpoint: value)").
+    const bool setting = c.key.rfind("setting.", 0) == 0;
+    EXPECT_NE(err.find(setting ? c.key.substr(8) : c.key), std::string::npos) << err;
+    EXPECT_NE(err.find(setting ? ": " + c.value + ")" : "'" + c.value + "'"), std::string::npos)
+        << err;
+  }
+  // A missing field, and a tensor with a NaN.
+  safetensors::File bad = good;
+  bad.metadata.erase("step");
+  safetensors::write_file(file("bad.ckpt"), bad.tensors, bad.metadata);
+  EXPECT_NE(resume_error(o, file("bad.ckpt")).find("'step' missing"), std::string::npos);
+  bad = good;
+  for (safetensors::Tensor& t : bad.tensors) {
+    if (t.name != "exp_avg.0") continue;
+    const float nan = std::nanf("");
+    std::memcpy(t.data.data(), &nan, sizeof nan);
+  }
+  safetensors::write_file(file("bad.ckpt"), bad.tensors, bad.metadata);
+  EXPECT_NE(resume_error(o, file("bad.ckpt")).find("exp_avg.0 holds NaN"), std::string::npos);
+}
+
+TEST_F(ResumeTest, RefusesChangedSettingsNamingEach) {
+  torch::Tensor prompt = initial_prompt();
+  TrainOptions o = resume_options("settings", 1);
+  o.max_steps = 2;
+  o.fingerprint = {{"template", "default"}};
+  Trainer(std::vector<torch::Tensor>{prompt}, loss_fn(prompt), kExamples, o).run();
+  TrainOptions changed = o;
+  changed.lr = 0.05;
+  changed.warmup_steps = 1;
+  changed.fingerprint["template"] = "bare";
+  const std::string err = resume_error(changed, o.checkpoint_path);
+  for (const char* want : {"lr 0.050000000000000003 (checkpoint: 0.10000000000000001)",
+                           "warmup_steps 1 (checkpoint: 2)", "template bare (checkpoint: default)"})
+    EXPECT_NE(err.find(want), std::string::npos) << err;
+  EXPECT_EQ(err.find("seed"), std::string::npos) << err;  // only what changed
+  // A fingerprint name the trainer uses itself is a programming error.
+  o.fingerprint = {{"lr", "x"}};
+  EXPECT_THROW(Trainer(std::vector<torch::Tensor>{prompt}, loss_fn(prompt), kExamples, o),
+               std::invalid_argument);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "ptune/io/gguf.h"
 #include "ptune/tasks/task.h"
+#include "ptune/train/output_dir.h"
 #include "ptune/train/tune.h"
 #include "test_model.h"
 
@@ -272,6 +273,103 @@ TEST_F(TuneTest, WholeLabelLossesEqualTheEvalHarnessScores) {
     std::printf("[ tune ] %s first loss: sequence %.6f (eval %.6f), lm %.6f (eval %.6f)\n", m,
                 seq.train.log[0].loss, nll, lm.train.log[0].loss, sum / tokens);
   }
+}
+
+// The message of what `f` throws as E ("" when it throws nothing).
+template <typename E, typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A run killed after its first step's checkpoint: resumed with another --lr, --template or
+// --warmup-steps it is refused naming the setting; resumed as it was, it ends, and the record
+// counts both parts.
+TEST_F(TuneTest, ResumeRefusesChangedSettingsAndTheRecordCoversTheWholeRun) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("sentiment", 4, 0, &task, &data);
+  fs::create_directories(dir_);
+  TuneOptions o = options("prompt-tuning", 4, 2, 3e-2);
+  o.out_dir = (dir_ / "out").string();
+  o.train.checkpoint_path = (dir_ / "ckpt.safetensors").string();
+  o.train.checkpoint_every = 1;
+  TuneOptions killed = o;
+  killed.on_step = [](const StepLog&) { throw std::runtime_error("killed"); };
+  EXPECT_EQ(error_of<std::runtime_error>([&] { tune_prompt(task, data, *model_, *tok_, killed); }),
+            "killed");
+  ASSERT_TRUE(fs::exists(o.train.checkpoint_path));
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "adapter_config.json"));
+
+  auto refused = [&](const TuneOptions& changed, const std::string& want) {
+    const std::string err =
+        error_of<std::runtime_error>([&] { tune_prompt(task, data, *model_, *tok_, changed); });
+    EXPECT_NE(err.find(want), std::string::npos) << err;
+  };
+  TuneOptions c = o;
+  c.train.lr = 1e-2;
+  refused(c, "lr 0.01 (checkpoint: 0.029999999999999999)");
+  c = o;
+  c.template_name = "bare";
+  refused(c, "template bare (checkpoint: default)");
+  c = o;
+  c.train.warmup_steps = 1;
+  refused(c, "warmup_steps 1 (checkpoint: 0)");
+
+  const TuneResult r = tune_prompt(task, data, *model_, *tok_, o);
+  ASSERT_EQ(r.train.log.size(), 1u);  // step 2 only
+  const nlohmann::json rec =
+      nlohmann::json::parse(test::read_file((dir_ / "out" / "ptune_train.json").string()));
+  EXPECT_EQ(rec.at("steps"), 2);
+  EXPECT_EQ(rec.at("resumed_at_step"), 1);
+  EXPECT_EQ(rec.at("train_examples"), 8);  // both steps' batches
+  EXPECT_GT(rec.at("train_seconds").get<double>(), r.train.log[0].seconds);
+  EXPECT_EQ(rec.at("lr"), 3e-2);
+}
+
+// Two runs on one output folder or one checkpoint: the second is refused at start. An adapter
+// already in the folder is kept unless `force`, which replaces it and keeps the folder's other
+// files.
+TEST_F(TuneTest, SharedPathsAreLockedAndAnAdapterIsReplacedOnlyByForce) {
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+  load("sentiment", 4, 0, &task, &data);
+  fs::create_directories(dir_);
+  TuneOptions o = options("prompt-tuning", 4, 1, 3e-2);
+  o.out_dir = (dir_ / "out").string();
+  o.train.checkpoint_path = (dir_ / "ckpt.safetensors").string();
+  int steps = 0;
+  o.on_step = [&](const StepLog&) { ++steps; };
+  auto run = [&] { tune_prompt(task, data, *model_, *tok_, o); };
+  for (const std::string& held_path : {o.out_dir, o.train.checkpoint_path}) {
+    PathLock held(held_path);  // as another ptune would
+    const std::string err = error_of<std::runtime_error>(run);
+    EXPECT_NE(err.find(held_path + " is in use: another ptune"), std::string::npos) << err;
+  }
+  fs::create_directories(o.out_dir);
+  std::ofstream(dir_ / "out" / "adapter_config.json") << "old";
+  std::ofstream(dir_ / "out" / "notes.txt") << "the user's";
+  const std::string err = error_of<std::invalid_argument>(run);
+  EXPECT_NE(err.find("already holds an adapter (adapter_config.json); pass --force"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(steps, 0);  // refused before any training
+  EXPECT_EQ(test::read_file((dir_ / "out" / "adapter_config.json").string()), "old");
+
+  o.force = true;
+  o.train.checkpoint_path.clear();
+  run();
+  EXPECT_EQ(steps, 1);
+  EXPECT_NE(test::read_file((dir_ / "out" / "adapter_config.json").string()), "old");
+  EXPECT_EQ(test::read_file((dir_ / "out" / "notes.txt").string()), "the user's");
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "ptune_train.json"));
+  std::vector<std::string> left;  // no lock file, temporary or old folder behind
+  for (const auto& e : fs::directory_iterator(dir_)) left.push_back(e.path().filename());
+  EXPECT_EQ(left, std::vector<std::string>{"out"});
 }
 
 TEST_F(TuneTest, RefusesWhatItCannotTrain) {

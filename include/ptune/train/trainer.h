@@ -18,16 +18,22 @@
 // Checkpoint (one safetensors file, written atomically: tmp + rename):
 //   tensors  "param.<i>", "exp_avg.<i>", "exp_avg_sq.<i>" (F32, the parameter shapes),
 //            "best.<i>" when a best evaluation has been kept
-//   metadata "format" = "ptune-train-checkpoint", "version" = "1", "step", "seed",
-//            "num_examples", "batch_size", "best_metric" / "best_step" / "evals_since_best",
+//   metadata "format" = "ptune-train-checkpoint", "version" = "2", "step",
+//            "has_best" / "best_metric" / "best_step" / "evals_since_best", "stopped",
 //            "log_bytes" (length of the metrics log at the checkpoint; resume truncates the log
-//            to it, dropping lines written after the checkpoint by the killed run)
+//            to it, dropping lines written after the checkpoint by the killed run),
+//            "train_seconds" / "train_examples" / "run_seconds" (the run's totals so far, so a
+//            resumed run reports the whole run), and "setting.<name>" for every setting that
+//            decides the result (settings(): the trainer's options, the data size and order,
+//            and the caller's TrainOptions::fingerprint). A resume refuses a checkpoint whose
+//            settings differ, naming each with both values, and validates every field.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,6 +68,10 @@ struct TrainOptions {
   // Progress on stderr: a bar with rate, ETA, loss and lr (or periodic lines), a line per dev
   // evaluation; Off for none.
   eval::Progress::Mode progress = eval::Progress::Mode::Auto;
+  // What else decides the result, from the caller (the trainer knows no models or methods:
+  // method, template, data digest, ...), name -> value. Saved in checkpoints with the trainer's
+  // own settings; a resume whose values differ is refused. Names must not be the trainer's.
+  std::map<std::string, std::string> fingerprint;
 
   // Throws std::invalid_argument naming the first bad field.
   void validate() const;
@@ -98,9 +108,13 @@ struct TrainResult {
   double best_metric = 0.0;
   int64_t best_step = 0;
   std::vector<StepLog> log;  // steps run by this call (not the ones before a resume)
-  // Over the steps of this call: time in training steps only, and the examples they consumed.
+  // Over the whole run, the steps before a resume included (from the checkpoint): time in
+  // training steps only, and the examples they consumed.
   double train_seconds = 0.0;
   int64_t train_examples = 0;
+  int64_t resumed_step = 0;  // the step this call resumed at (0 = a fresh run)
+  // Wall-clock seconds earlier calls spent in run() up to the checkpoint resumed from.
+  double resumed_seconds = 0.0;
 };
 
 class Trainer {
@@ -112,10 +126,11 @@ class Trainer {
   // Called after each step, after its checkpoint is written (logging, tests).
   void set_on_step(std::function<void(const StepLog&)> f) { on_step_ = std::move(f); }
 
-  // Loads `path` (parameters, moments, step, early-stopping state) and truncates the metrics log
-  // to the checkpoint; throws std::runtime_error when the file is unreadable or was written for
-  // other parameters, seed, data size or batch size. Returns false (nothing loaded) when the file
-  // does not exist.
+  // Loads `path` (parameters, moments, step, early-stopping state, the run's totals) and
+  // truncates the metrics log to the checkpoint. Throws std::runtime_error, with nothing
+  // changed, when the file is unreadable, of another version, written with other settings (each
+  // named with both values), or holds a field out of range or tensors that are not finite (the
+  // field and value named). Returns false (nothing loaded) when the file does not exist.
   bool resume(const std::string& path);
   // Writes a checkpoint of the current state (atomic).
   void save_checkpoint(const std::string& path) const;
@@ -125,6 +140,10 @@ class Trainer {
 
   int64_t steps_per_epoch() const;
   int64_t total_steps() const;
+  // Every setting the result depends on, name -> value text (exact: doubles with 17 digits):
+  // the options but the progress, log and checkpoint ones, the example count, the parameter
+  // count, the length grouping, and TrainOptions::fingerprint.
+  std::map<std::string, std::string> settings() const;
   int64_t step() const { return opt_.step_count(); }
   // Per-example lengths (e.g. tokens): batches are then grouped by length, so little of a batch is
   // padding. Throws std::invalid_argument when the count is not num_examples.
@@ -142,6 +161,8 @@ class Trainer {
   bool evaluate(StepLog& rec);  // returns true when training should stop
   void append_log(const StepLog& rec);
   void show_progress(const StepLog& rec);
+  void check_settings(const std::map<std::string, std::string>& metadata) const;
+  double run_seconds() const;  // wall-clock seconds in run(), earlier calls' included
 
   std::vector<torch::Tensor> params_;
   LossFn loss_;
@@ -164,6 +185,12 @@ class Trainer {
   int64_t order_epoch_ = -1;
   std::vector<int64_t> order_;
   int64_t start_step_ = 0;
+  // The run's totals (resumed from the checkpoint, then counted on).
+  double train_seconds_ = 0.0;
+  int64_t train_examples_ = 0;
+  int64_t resumed_step_ = 0;
+  double resumed_seconds_ = 0.0;  // run() time of the calls before the checkpoint
+  double run_start_ = -1.0;       // now_s() when run() began; < 0 outside run()
 };
 
 }  // namespace ptune::train

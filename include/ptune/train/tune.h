@@ -15,7 +15,15 @@
 //              for chat tasks, the first stop string otherwise), logits only at those positions
 //   dev        the task's metric through the eval harness every --eval-every steps, with the
 //              prompt as the adapter; the best prompt is kept
-//   output     the PEFT artifact in out_dir, plus out_dir/ptune_train.json (the run's record)
+//   output     the PEFT artifact in out_dir, plus out_dir/ptune_train.json (the run's record),
+//              written all or nothing (train::replace_dir): a failure leaves out_dir as it was
+//   shared     out_dir and the checkpoint are locked for the whole call (train::PathLock), so a
+//              second run on either is refused at start; an out_dir that already holds an
+//              adapter is refused at start too, unless `force`
+//   resume     the checkpoint carries every setting that decides the result (the trainer's, and
+//              this file's: method and its config, template, loss, data digests, dev metric...):
+//              a resume with other settings is refused naming them; the record covers the whole
+//              run, the steps before the resume included
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -54,6 +62,7 @@ struct TuneOptions {
   size_t dev_limit = 0;    // evaluate on a seeded stratified sample of N dev examples (0 = all)
   std::string out_dir;     // the PEFT artifact (adapter_config.json + adapter_model.safetensors)
   std::string base_model;  // recorded in adapter_config.json
+  bool force = false;      // replace an adapter already in out_dir (else refused at start)
   // Called after every optimizer step (the run store's per-step log); may be empty.
   std::function<void(const StepLog&)> on_step;
 
@@ -73,14 +82,17 @@ struct TuneResult {
   // per-example records); empty when the task has no dev split.
   eval::EvalResult dev;
   int64_t trainable_parameters = 0;
-  double seconds = 0;       // the whole call
+  double seconds = 0;       // this call, plus the training time of the calls it resumed (from the
+                            // checkpoint): the whole run
   int64_t peak_rss_mb = 0;  // of the process, at the end
   nlohmann::json record;    // what ptune_train.json holds
 };
 
 // Throws std::invalid_argument for an unknown method, a config the method refuses, a
 // multiple-choice task, a template with soft slots, a loss that does not fit the task (first-token
-// with labels whose first tokens collide), or bad options.
+// with labels whose first tokens collide), bad options, or an out_dir holding an adapter without
+// `force`; std::runtime_error when another run holds out_dir's or the checkpoint's lock, the
+// checkpoint does not fit this run, or the output cannot be written.
 TuneResult tune_prompt(const tasks::TaskSpec& task, const tasks::TaskData& data, const Model& model,
                        const Tokenizer& tokenizer, const TuneOptions& options);
 

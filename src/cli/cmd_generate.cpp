@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "cli/limits.h"
 #include "ptune/generate/chat_template.h"
 #include "ptune/generate/generator.h"
 
@@ -25,25 +26,27 @@ struct SamplingOptions {
 
 struct GenerateCmdOptions : SamplingOptions {
   std::string prompt;
-  bool chat = false, as_json = false, quiet = false;
+  bool chat = false, as_json = false, quiet = false, special = false;
 };
 
 void add_sampling_options(CLI::App* cmd, SamplingOptions* o) {
   add_model_options(cmd, &o->model);
   GenerateOptions* g = &o->gen;
   cmd->add_option("--max-tokens", g->max_tokens, "Most tokens to generate")
-      ->check(CLI::PositiveNumber)
+      ->check(in_range(1, kMaxNewTokens))
       ->capture_default_str();
   cmd->add_option("--temperature", g->sampling.temperature, "0 = greedy")
-      ->check(CLI::NonNegativeNumber)
+      ->check(real_in_range(0, kMaxTemperature))
       ->capture_default_str();
   cmd->add_option("--top-k", g->sampling.top_k, "Sample from the k best tokens (0 = all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(in_range(0, kMaxTopTokens))
       ->capture_default_str();
   cmd->add_option("--top-p", g->sampling.top_p, "Nucleus sampling mass")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(real_in_range(0, 1))
       ->capture_default_str();
-  cmd->add_option("--seed", g->sampling.seed, "Random seed for sampling")->capture_default_str();
+  cmd->add_option("--seed", g->sampling.seed, "Random seed for sampling")
+      ->check(in_range(0, kMaxSeed))
+      ->capture_default_str();
   cmd->add_option("--stop", g->stop, "Stop before this string (repeatable)");
   add_adapter_option(cmd, &o->adapter);
 }
@@ -71,19 +74,25 @@ std::string system_message(const SamplingOptions& o, const TunedPrompt& tuned) {
 }
 
 // The text the model sees: the prompt as is (after a discrete prompt's text, if any), or
-// (--chat) as the user turn of the chat template.
-std::string prompt_text(const GenerateCmdOptions& o, const Tokenizer& tok,
-                        const TunedPrompt& tuned) {
+// (--chat) as the user turn of the chat template. The user's text is literal: control-token text
+// in it stays plain text, unless --parse-special asks for it to be read (a raw prompt written by
+// hand in the model's own format).
+util::MarkedText prompt_text(const GenerateCmdOptions& o, const Tokenizer& tok,
+                             const TunedPrompt& tuned) {
   const std::string system = system_message(o, tuned);
-  if (!o.chat) return system.empty() ? o.prompt : system + "\n\n" + o.prompt;
+  if (!o.chat) {
+    const std::string text = system.empty() ? o.prompt : system + "\n\n" + o.prompt;
+    return o.special ? util::MarkedText(text) : util::MarkedText::literal_text(text);
+  }
   std::vector<ChatMessage> msgs;
   if (!system.empty()) msgs.push_back({"system", system});
   msgs.push_back({"user", o.prompt});
-  return ChatTemplate(tok.spec().chat_template).render(msgs, true);
+  return ChatTemplate(tok.spec().chat_template).render_marked(msgs, true);
 }
 
 void run_generate(const GenerateCmdOptions& o) {
   const Loaded l = load(o.model, /*with_model=*/true);
+  check_new_tokens(o.gen.max_tokens, l.model->config());
   const TunedPrompt tuned = load_tuned_prompt(o.adapter, *l.model);
   const std::vector<int32_t> ids = l.tokenizer->encode(prompt_text(o, *l.tokenizer, tuned));
   TextCallback stream;
@@ -100,6 +109,7 @@ void run_generate(const GenerateCmdOptions& o) {
 // Reads user turns from stdin until EOF or /exit; /reset keeps only the system message.
 void run_chat(const SamplingOptions& o) {
   const Loaded l = load(o.model, /*with_model=*/true);
+  check_new_tokens(o.gen.max_tokens, l.model->config());
   const ChatTemplate tmpl(l.tokenizer->spec().chat_template);
   const TunedPrompt tuned = load_tuned_prompt(o.adapter, *l.model);
   const std::string system = system_message(o, tuned);
@@ -117,7 +127,7 @@ void run_chat(const SamplingOptions& o) {
     }
     if (line.empty()) continue;
     history.push_back({"user", line});
-    const std::vector<int32_t> ids = l.tokenizer->encode(tmpl.render(history, true));
+    const std::vector<int32_t> ids = l.tokenizer->encode(tmpl.render_marked(history, true));
     const GenerateResult r = generate(
         *l.model, *l.tokenizer, ids, o.gen,
         [](const std::string& s) { std::cout << s << std::flush; }, tuned.past());
@@ -136,6 +146,9 @@ void register_generate(CLI::App& app) {
   cmd->add_flag("--chat", opts->chat,
                 "Send the prompt as a user message through the chat template");
   cmd->add_option("--system", opts->system, "System message (with --chat)");
+  cmd->add_flag("--parse-special", opts->special,
+                "Without --chat: read control-token text in the prompt (<|im_start|> ...) as "
+                "those tokens (default: plain text)");
   cmd->add_flag("--json", opts->as_json, "Print one JSON result instead of streaming text");
   cmd->add_flag("-q,--quiet", opts->quiet, "Do not print timing to stderr");
   cmd->callback([opts] { run_generate(*opts); });

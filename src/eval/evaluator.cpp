@@ -138,8 +138,10 @@ EvalRun::EvalRun(const tasks::TaskSpec& task_in, const tasks::TaskData& data_in,
   }
   for (size_t i = 0; i < n; ++i) {
     if (selector) demos[i] = selector->select(examples[i], i);
-    texts[i] = format(prompts.render(examples[i], demos[i]));
-    ids[i] = tok.encode(texts[i]);
+    const util::MarkedText prompt = format.marked(prompts.render(examples[i], demos[i]));
+    texts[i] = prompt.text;
+    ids[i] = tok.encode(prompt);
+    check_fits_context(examples[i], ids[i].size());
     json& r = records[i];
     r["index"] = i;
     r["source"] = examples[i].location();
@@ -147,6 +149,18 @@ EvalRun::EvalRun(const tasks::TaskSpec& task_in, const tasks::TaskData& data_in,
     for (const auto& [k, v] : examples[i].lists) r["input"][k] = v;
     if (opt.show_prompt) r["prompt"] = texts[i];
   }
+}
+
+void EvalRun::check_fits_context(const tasks::Example& ex, size_t prompt_tokens) const {
+  const int64_t n_ctx = model.config().n_ctx_train;
+  const int64_t adapter = opt.scorer.base ? opt.scorer.base->length() : 0;
+  const int64_t need = adapter + static_cast<int64_t>(prompt_tokens) + 1;  // + one answer token
+  if (n_ctx <= 0 || need <= n_ctx) return;
+  throw std::invalid_argument(
+      ex.location() + ": the prompt is " + std::to_string(prompt_tokens) + " tokens" +
+      (adapter ? " after " + std::to_string(adapter) + " adapter tokens" : std::string()) +
+      "; with an answer that exceeds the model's context length of " + std::to_string(n_ctx) +
+      " (fewer demos, or a shorter input)");
 }
 
 std::vector<int32_t> EvalRun::encode_continuation(const std::string& text) const {

@@ -123,14 +123,14 @@ void score_references(EvalRun& run, Outcomes& out) {
 
 // The judge prompt of example i, rendered with the zero-shot prompt, the answer and the first
 // reference.
-std::string judge_prompt(const EvalRun& run, const Outcomes& out, const tasks::Template& judge,
-                         size_t i) {
+util::MarkedText judge_prompt(const EvalRun& run, const Outcomes& out, const tasks::Template& judge,
+                              size_t i) {
   tasks::Example e;
   e.source = "judge";
   e.fields["input"] = run.prompts.render(run.examples[i], {}).display();
   e.fields["prediction"] = out.predictions[i];
   e.fields["reference"] = out.references[i].at(0);
-  return judge.render(e, {}).text();
+  return judge.render(e, {}).marked();  // the answer and reference are data
 }
 
 // Rank-classifies each answer over the grades min..max with the plain model (no adapter).
@@ -141,9 +141,10 @@ void judge_answers(EvalRun& run, Outcomes& out) {
   for (int s = spec.min_score; s <= spec.max_score; ++s) grades.push_back(s);
   std::vector<ScoreRequest> reqs(run.size());
   for (size_t i = 0; i < run.size(); ++i) {
-    const std::string text = judge_prompt(run, out, judge, i);
+    const util::MarkedText prompt = judge_prompt(run, out, judge, i);
+    const std::string& text = prompt.text;
     const bool space = !text.empty() && std::isspace(static_cast<unsigned char>(text.back()));
-    reqs[i].context = run.tok.encode(text);
+    reqs[i].context = run.tok.encode(prompt);
     for (int s : grades) {
       reqs[i].continuations.push_back(
           run.encode_continuation((space ? "" : " ") + std::to_string(s)));

@@ -47,15 +47,15 @@ void add_content_free(const EvalRun& run, RankPlan& plan) {
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < run.size(); ++i) {
     for (const std::string& cf : run.task.scoring.calibration_inputs) {
-      const std::string text =
-          run.format(run.prompts.render_content_free(run.examples[i], run.demos[i], cf));
-      std::string key = text;
+      const util::MarkedText prompt =
+          run.format.marked(run.prompts.render_content_free(run.examples[i], run.demos[i], cf));
+      std::string key = prompt.text;
       for (const auto& c : plan.candidates[i]) key += '\x1f' + c.continuation;
       auto it = seen.find(key);
       if (it == seen.end()) {
         it = seen.emplace(key, plan.requests.size()).first;
         ScoreRequest r;
-        r.context = run.tok.encode(text);
+        r.context = run.tok.encode(prompt);
         r.continuations = plan.requests[i].continuations;
         plan.requests.push_back(std::move(r));
       }

@@ -54,15 +54,30 @@ ChatTemplate::ChatTemplate(const std::string& src) {
 
 std::string ChatTemplate::render(const std::vector<ChatMessage>& messages,
                                  bool add_generation_prompt) const {
-  std::string out;
-  auto emit = [&out](const std::string& role, const std::string& content) {
-    out += kStart + role + "\n" + content + kEnd + "\n";
+  return render_marked(messages, add_generation_prompt).text;
+}
+
+util::MarkedText ChatTemplate::render_marked(const std::vector<ChatMessage>& messages,
+                                             bool add_generation_prompt) const {
+  std::vector<MarkedMessage> marked;
+  for (const ChatMessage& m : messages)
+    marked.push_back({m.role, util::MarkedText::literal_text(m.content)});
+  return render_marked(marked, add_generation_prompt);
+}
+
+util::MarkedText ChatTemplate::render_marked(const std::vector<MarkedMessage>& messages,
+                                             bool add_generation_prompt) const {
+  util::MarkedText out;
+  auto emit = [&out](const std::string& role, const util::MarkedText& content) {
+    out.append(kStart + role + "\n", false);
+    out.append(content);
+    out.append(std::string(kEnd) + "\n", false);
   };
   if (!default_system_.empty() && !messages.empty() && messages[0].role != "system") {
-    emit("system", default_system_);
+    emit("system", util::MarkedText(default_system_));
   }
-  for (const ChatMessage& m : messages) emit(m.role, m.content);
-  if (add_generation_prompt) out += std::string(kStart) + "assistant\n";
+  for (const MarkedMessage& m : messages) emit(m.role, m.content);
+  if (add_generation_prompt) out.append(std::string(kStart) + "assistant\n", false);
   return out;
 }
 

@@ -69,22 +69,35 @@ Template::Part parse_soft(const std::string& body, size_t offset, const std::str
 
 // ---- RenderedPrompt ---------------------------------------------------------------------------
 
-void RenderedPrompt::append_text(const std::string& text) {
+void RenderedPrompt::append_text(const std::string& text, bool literal) {
   if (text.empty()) return;
-  if (!segments.empty() && segments.back().kind == Segment::Kind::Text) {
-    segments.back().text += text;
-  } else {
-    segments.push_back({Segment::Kind::Text, text, "", 0});
+  if (segments.empty() || segments.back().kind != Segment::Kind::Text) {
+    segments.push_back({Segment::Kind::Text, "", "", 0, {}});
   }
+  Segment& s = segments.back();
+  if (literal) {
+    if (!s.literal.empty() && s.literal.back().end == s.text.size()) {
+      s.literal.back().end += text.size();
+    } else {
+      s.literal.push_back({s.text.size(), s.text.size() + text.size()});
+    }
+  }
+  s.text += text;
 }
 
 void RenderedPrompt::append(const RenderedPrompt& other) {
   for (const auto& s : other.segments) {
-    if (s.kind == Segment::Kind::Text) {
-      append_text(s.text);
-    } else {
+    if (s.kind != Segment::Kind::Text) {
       segments.push_back(s);
+      continue;
     }
+    size_t at = 0;  // the segment's author and literal pieces, in order
+    for (const util::TextSpan& span : s.literal) {
+      append_text(s.text.substr(at, span.begin - at), false);
+      append_text(s.text.substr(span.begin, span.end - span.begin), true);
+      at = span.end;
+    }
+    append_text(s.text.substr(at), false);
   }
 }
 
@@ -106,10 +119,20 @@ std::string RenderedPrompt::display() const {
 }
 
 std::string RenderedPrompt::text() const {
+  return marked().text;
+}
+
+util::MarkedText RenderedPrompt::marked() const {
   if (has_soft()) {
     throw std::logic_error("prompt has soft-token slots; use its segments, not text()");
   }
-  return display();
+  util::MarkedText out;
+  for (const auto& s : segments) {
+    util::MarkedText piece(s.text);
+    piece.literal = s.literal;
+    out.append(piece);
+  }
+  return out;
 }
 
 // ---- Template ---------------------------------------------------------------------------------
@@ -227,7 +250,7 @@ RenderedPrompt Template::render(const Example& example, const TemplateContext& c
         out.append_text(p.text);
         break;
       case Part::Kind::Soft:
-        out.segments.push_back({Segment::Kind::Soft, "", p.soft_name, p.soft_length});
+        out.segments.push_back({Segment::Kind::Soft, "", p.soft_name, p.soft_length, {}});
         break;
       case Part::Kind::Field:
         if (p.text == "instruction") {
@@ -239,15 +262,15 @@ RenderedPrompt Template::render(const Example& example, const TemplateContext& c
             throw TemplateError(name_, source_, p.offset,
                                 "{target} is only available in demo templates");
           }
-          out.append_text(*ctx.target);
+          out.append_text(*ctx.target, /*literal=*/true);
         } else if (auto it = example.lists.find(p.text); it != example.lists.end()) {
           std::string joined;
           for (size_t k = 0; k < it->second.size(); ++k) {
             joined += (k ? "\n" : "") + it->second[k];
           }
-          out.append_text(joined);
+          out.append_text(joined, /*literal=*/true);
         } else if (auto f = example.fields.find(p.text); f != example.fields.end()) {
-          out.append_text(f->second);
+          out.append_text(f->second, /*literal=*/true);
         } else {
           throw DataError(example.source.empty() ? "<example>" : example.source, example.line,
                           p.text,

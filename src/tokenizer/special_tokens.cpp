@@ -14,8 +14,8 @@ void SpecialTokenMatcher::add(std::string text, int32_t id, bool is_control) {
   empty_ = false;
 }
 
-std::vector<SpecialTokenMatcher::Segment> SpecialTokenMatcher::split(std::string_view text,
-                                                                     bool parse_control) const {
+std::vector<SpecialTokenMatcher::Segment> SpecialTokenMatcher::split(
+    std::string_view text, bool parse_control, const std::vector<util::TextSpan>& literal) const {
   std::vector<Segment> out;
   if (empty_) {
     if (!text.empty()) out.push_back({text, -1});
@@ -23,10 +23,15 @@ std::vector<SpecialTokenMatcher::Segment> SpecialTokenMatcher::split(std::string
   }
   size_t plain_begin = 0;
   size_t pos = 0;
+  size_t span = 0;  // the first literal span that ends after pos
   while (pos < text.size()) {
+    while (span < literal.size() && literal[span].end <= pos) ++span;
     const Entry* hit = nullptr;
     for (const Entry& e : by_first_byte_[static_cast<uint8_t>(text[pos])]) {
-      if ((parse_control || !e.is_control) && text.compare(pos, e.text.size(), e.text) == 0) {
+      // A control token may not start in, or reach into, a literal span.
+      const bool in_literal = span < literal.size() && literal[span].begin < pos + e.text.size();
+      if ((parse_control || !e.is_control) && !(e.is_control && in_literal) &&
+          text.compare(pos, e.text.size(), e.text) == 0) {
         hit = &e;
         break;
       }

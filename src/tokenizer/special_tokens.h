@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ptune/util/marked_text.h"
+
 namespace ptune::tokenizer_detail {
 
 class SpecialTokenMatcher {
@@ -23,8 +25,10 @@ class SpecialTokenMatcher {
 
   void add(std::string text, int32_t id, bool is_control);
   // Splits `text` into plain and special segments, in order. Control tokens are matched only
-  // when `parse_control` is set; user-defined ones always, as llama.cpp and HF do.
-  std::vector<Segment> split(std::string_view text, bool parse_control) const;
+  // when `parse_control` is set, and never where the match overlaps one of `literal`'s spans
+  // (data and user text: util::MarkedText); user-defined ones always, as llama.cpp and HF do.
+  std::vector<Segment> split(std::string_view text, bool parse_control,
+                             const std::vector<util::TextSpan>& literal = {}) const;
 
  private:
   struct Entry {

@@ -122,13 +122,14 @@ Tokenizer::~Tokenizer() = default;
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
-                                       bool parse_special) const {
+std::vector<int32_t> Tokenizer::encode_with(std::string_view text, bool add_special,
+                                            bool parse_special,
+                                            const std::vector<util::TextSpan>& literal) const {
   const Impl& im = *impl_;
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 2);
   if (add_special && im.spec.add_bos) ids.push_back(im.spec.bos_id);
-  for (const auto& seg : im.specials.split(text, parse_special)) {
+  for (const auto& seg : im.specials.split(text, parse_special, literal)) {
     if (seg.id >= 0) {
       ids.push_back(seg.id);
       continue;
@@ -137,6 +138,15 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
   }
   if (add_special && im.spec.add_eos) ids.push_back(im.spec.eos_id);
   return ids;
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
+                                       bool parse_special) const {
+  return encode_with(text, add_special, parse_special, {});
+}
+
+std::vector<int32_t> Tokenizer::encode(const util::MarkedText& prompt, bool add_special) const {
+  return encode_with(prompt.text, add_special, /*parse_special=*/true, prompt.literal);
 }
 
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special) const {

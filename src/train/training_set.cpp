@@ -124,7 +124,7 @@ TrainingSet TrainingSet::build(const tasks::TaskSpec& task,
       classification ? std::vector<int32_t>{} : tok.encode(end, false, /*parse_special=*/true);
   for (const tasks::Example& ex : split) {
     Item item;
-    item.context = tok.encode(format(prompts.render(ex, {})));
+    item.context = tok.encode(format.marked(prompts.render(ex, {})));
     if (classification) {
       item.label = static_cast<int64_t>(prompts.gold_index(ex));
       if (set.lm()) {  // the gold label's first word, nothing after it (eval ranks, never

@@ -46,11 +46,11 @@ TEST(Template, SoftSlotsBecomeSegments) {
   const auto t = Template::parse("{soft:4}Q: {q}{soft:mid:2} A:{soft:4}{soft:tail}", "t");
   const auto out = t.render(make({{"q", "why?"}}), {});
   ASSERT_EQ(out.segments.size(), 6u);
-  EXPECT_EQ(out.segments[0], (Segment{Segment::Kind::Soft, "", "prompt", 4}));
-  EXPECT_EQ(out.segments[1], (Segment{Segment::Kind::Text, "Q: why?", "", 0}));
-  EXPECT_EQ(out.segments[2], (Segment{Segment::Kind::Soft, "", "mid", 2}));
+  EXPECT_EQ(out.segments[0], (Segment{Segment::Kind::Soft, "", "prompt", 4, {}}));
+  EXPECT_EQ(out.segments[1], (Segment{Segment::Kind::Text, "Q: why?", "", 0, {}}));
+  EXPECT_EQ(out.segments[2], (Segment{Segment::Kind::Soft, "", "mid", 2, {}}));
   EXPECT_EQ(out.segments[3].text, " A:");
-  EXPECT_EQ(out.segments[4], (Segment{Segment::Kind::Soft, "", "prompt", 4}));  // shared
+  EXPECT_EQ(out.segments[4], (Segment{Segment::Kind::Soft, "", "prompt", 4, {}}));  // shared
   EXPECT_EQ(out.segments[5].soft_name, "tail");
   EXPECT_TRUE(out.has_soft());
   EXPECT_EQ(out.display(), "<soft:prompt:4>Q: why?<soft:mid:2> A:<soft:prompt:4><soft:tail:0>");
@@ -66,6 +66,28 @@ TEST(Template, DemosBlockIsSpliced) {
   const auto out = t.render(make({{"text", "b"}}), ctx);
   ASSERT_EQ(out.segments.size(), 2u);
   EXPECT_EQ(out.segments[1].text, "Review: a\nSentiment: positive\n\nReview: b\nSentiment:");
+}
+
+// What came from the example (fields, lists, {target}) is marked literal, the template's text
+// and the instruction are not; splicing a demo block keeps its marks at their new offsets.
+TEST(Template, DataIsMarkedLiteral) {
+  const auto demo = Template::parse("Q: {q} A: {target}\n", "demo");
+  const std::string target = "yes";
+  TemplateContext dctx{"", nullptr, &target};
+  RenderedPrompt demos = demo.render(make({{"q", "<|im_end|>"}}), dctx);
+  const auto t = Template::parse("{instruction}|{demos}Q: {q}{choices} A:", "t");
+  TemplateContext ctx;
+  ctx.instruction = "Do <|x|>.";
+  ctx.demos = &demos;
+  Example ex = make({{"q", "hi"}});
+  ex.lists["choices"] = {"a", "b"};
+  const util::MarkedText m = t.render(ex, ctx).marked();
+  EXPECT_EQ(m.text, "Do <|x|>.|Q: <|im_end|> A: yes\nQ: hia\nb A:");
+  auto at = [&](const std::string& s) { return m.text.find(s); };
+  const size_t q_demo = at("<|im_end|>"), yes = at("yes"), hi = at("hia");
+  EXPECT_EQ(m.literal,
+            (std::vector<util::TextSpan>{
+                {q_demo, q_demo + 10}, {yes, yes + 3}, {hi, hi + 5}}));  // "hi" + "a\nb" adjacent
 }
 
 TEST(Template, ListFieldsRenderOnePerLine) {

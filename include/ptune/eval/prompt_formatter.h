@@ -20,7 +20,10 @@ class PromptFormatter {
   PromptFormatter(const tasks::TaskSpec& task, const Tokenizer& tokenizer);
 
   // Throws std::invalid_argument when the prompt has soft-token slots (a discrete prompt is meant).
-  std::string operator()(const tasks::RenderedPrompt& prompt) const;
+  std::string operator()(const tasks::RenderedPrompt& prompt) const { return marked(prompt).text; }
+  // The same text with the example's data marked literal: what the tokenizer must get, so data
+  // holding control-token text ("<|im_start|>") cannot open chat turns (util::MarkedText).
+  util::MarkedText marked(const tasks::RenderedPrompt& prompt) const;
 
   bool chat() const { return chat_.has_value(); }
   // What ends an assistant reply in the chat template ("<|im_end|>" for ChatML); "" for completion.

@@ -9,11 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "ptune/util/marked_text.h"
+
 namespace ptune {
 
 struct ChatMessage {
   std::string role;  // system | user | assistant
   std::string content;
+};
+
+// A message whose content may mix author text (a task's system message) with data or user text
+// (util::MarkedText's literal spans).
+struct MarkedMessage {
+  std::string role;
+  util::MarkedText content;
 };
 
 class ChatTemplate {
@@ -23,6 +32,13 @@ class ChatTemplate {
 
   // The prompt text; with add_generation_prompt, ends with "<|im_start|>assistant\n".
   std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  // The same text, for the tokenizer: every message content is literal (a user's or a data
+  // row's words never become control tokens); only the template's own markers are control text.
+  util::MarkedText render_marked(const std::vector<ChatMessage>& messages,
+                                 bool add_generation_prompt) const;
+  // As above with each content's own marks kept (author parts may hold control tokens).
+  util::MarkedText render_marked(const std::vector<MarkedMessage>& messages,
+                                 bool add_generation_prompt) const;
   const std::string& default_system() const { return default_system_; }
 
  private:

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ptune/tasks/dataset.h"
+#include "ptune/util/marked_text.h"
 
 namespace ptune::tasks {
 
@@ -31,7 +32,11 @@ struct Segment {
   std::string text;       // Kind::Text
   std::string soft_name;  // Kind::Soft
   int soft_length = 0;    // Kind::Soft: virtual tokens, 0 = chosen by the method
+  // Kind::Text: byte ranges of `text` that came from example data (fields, {target}): encoded
+  // as plain text, never as control tokens (util::MarkedText).
+  std::vector<util::TextSpan> literal;
 
+  // The content; where the data sits is not compared.
   bool operator==(const Segment& o) const {
     return kind == o.kind && text == o.text && soft_name == o.soft_name &&
            soft_length == o.soft_length;
@@ -41,8 +46,9 @@ struct Segment {
 struct RenderedPrompt {
   std::vector<Segment> segments;
 
-  // Appends text, merging with a trailing text segment; empty text adds nothing.
-  void append_text(const std::string& text);
+  // Appends text, merging with a trailing text segment; empty text adds nothing. `literal`:
+  // it is data, not the task author's text.
+  void append_text(const std::string& text, bool literal = false);
   void append(const RenderedPrompt& other);
   bool has_soft() const;
   // Text with soft slots shown as "<soft:NAME:N>" (for logs and per-example output).
@@ -50,6 +56,8 @@ struct RenderedPrompt {
   // Text only; throws std::logic_error when the prompt has soft slots (a discrete-prompt model
   // path must not silently drop them).
   std::string text() const;
+  // text() with its data spans, for the tokenizer (same throw).
+  util::MarkedText marked() const;
 };
 
 // Names the template language reserves; they are not example fields.

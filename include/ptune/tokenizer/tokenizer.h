@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ptune/util/marked_text.h"
+
 namespace ptune {
 
 namespace gguf {
@@ -64,6 +66,9 @@ class Tokenizer {
   // parse_special: recognise the text of control/user-defined tokens as those tokens.
   std::vector<int32_t> encode(std::string_view text, bool add_special = true,
                               bool parse_special = true) const;
+  // A prompt: control tokens are recognised in its author text only, never inside its literal
+  // spans (data rows, user messages), which are encoded as plain text.
+  std::vector<int32_t> encode(const util::MarkedText& prompt, bool add_special = true) const;
   // skip_special drops control tokens (BOS/EOS/<|im_start|> ...) from the text.
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
   // Raw bytes of one token (may be a partial UTF-8 sequence); control tokens give their text.
@@ -78,6 +83,9 @@ class Tokenizer {
   bool is_end_of_generation(int32_t id) const;
 
  private:
+  std::vector<int32_t> encode_with(std::string_view text, bool add_special, bool parse_special,
+                                   const std::vector<util::TextSpan>& literal) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -13,7 +13,8 @@ namespace {
 std::string spec_key(const TinyLlama& s) {
   std::ostringstream k;
   k << s.n_vocab << ',' << s.n_embd << ',' << s.n_layer << ',' << s.n_head << ',' << s.n_head_kv
-    << ',' << s.n_ff << ',' << s.rope_theta << ',' << s.tied << ',' << s.seed;
+    << ',' << s.n_ff << ',' << s.rope_theta << ',' << s.rms_eps << ',' << s.tied << ','
+    << s.nan_weight << ',' << s.seed;
   return k.str();
 }
 

@@ -76,7 +76,7 @@ std::string write_tiny_llama(const TinyLlama& s) {
   w.set("llama.attention.head_count_kv", u32(s.n_head_kv));
   w.set("llama.feed_forward_length", u32(s.n_ff));
   w.set("llama.context_length", u32(256));
-  w.set("llama.attention.layer_norm_rms_epsilon", Value::make_float(ValueType::F32, 1e-5));
+  w.set("llama.attention.layer_norm_rms_epsilon", Value::make_float(ValueType::F32, s.rms_eps));
   w.set("llama.rope.freq_base", Value::make_float(ValueType::F32, s.rope_theta));
 
   std::mt19937 rng(s.seed);
@@ -85,6 +85,7 @@ std::string write_tiny_llama(const TinyLlama& s) {
   auto add = [&](const std::string& name, uint64_t in, uint64_t out, float scale) {
     std::vector<float> v(in * out);
     for (float& x : v) x = normal(rng) * scale;
+    if (s.nan_weight && name == "blk.0.ffn_up.weight") v[v.size() / 2] = std::nanf("");
     w.add_tensor_f32(name, {in, out}, v);
   };
   auto add_norm = [&](const std::string& name, uint64_t n) {

@@ -44,7 +44,9 @@ struct TinyLlama {
   int n_head_kv = 2;
   int n_ff = 48;
   float rope_theta = 10000.0f;
+  float rms_eps = 1e-5f;
   bool tied = true;
+  bool nan_weight = false;  // one NaN in blk.0.ffn_up.weight (a corrupt file)
   unsigned seed = 1;
 };
 // Writes the model to a temporary file and returns its path.

@@ -48,6 +48,9 @@ class EvalRun {
   ScorerStats stats;                                  // summed over every scoring pass
 
   size_t size() const { return examples.size(); }
+  // Throws std::invalid_argument naming the example when its prompt (after the adapter's
+  // tokens) leaves no room for an answer in the model's context.
+  void check_fits_context(const tasks::Example& ex, size_t prompt_tokens) const;
   // A continuation's ids: no BOS, no special-token parsing (as lm-evaluation-harness).
   std::vector<int32_t> encode_continuation(const std::string& text) const;
   // Scores `requests` as a progress stage; through the adapter unless `with_adapter` is false

@@ -5,6 +5,7 @@
 #include "label_trie.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -32,10 +33,26 @@ void check_ids(const std::vector<int32_t>& ids, int64_t n_vocab, size_t request,
   }
 }
 
-void check_requests(const std::vector<ScoreRequest>& requests, int64_t n_vocab) {
+// Ids inside the vocabulary, and every context + continuation (after `past` adapter tokens)
+// inside the model's context length, all before the first forward.
+void check_requests(const std::vector<ScoreRequest>& requests, const ModelConfig& model,
+                    int64_t past) {
   for (size_t i = 0; i < requests.size(); ++i) {
-    check_ids(requests[i].context, n_vocab, i, "context");
-    for (const auto& c : requests[i].continuations) check_ids(c, n_vocab, i, "continuation");
+    check_ids(requests[i].context, model.n_vocab, i, "context");
+    size_t longest = 0;
+    for (const auto& c : requests[i].continuations) {
+      check_ids(c, model.n_vocab, i, "continuation");
+      longest = std::max(longest, c.size());
+    }
+    const int64_t need = past + static_cast<int64_t>(requests[i].context.size() + longest);
+    if (model.n_ctx_train > 0 && need > model.n_ctx_train) {
+      throw std::invalid_argument("score: request " + std::to_string(i) + " needs " +
+                                  std::to_string(need) + " tokens (" + std::to_string(past) +
+                                  " adapter + " + std::to_string(requests[i].context.size()) +
+                                  " prompt + " + std::to_string(longest) +
+                                  " continuation), more than the model's context length of " +
+                                  std::to_string(model.n_ctx_train));
+    }
   }
 }
 
@@ -127,10 +144,31 @@ ContinuationScorer::ContinuationScorer(const Model& model, ScorerOptions options
   if (opt_.batch_size < 1) throw std::invalid_argument("scorer: batch_size must be >= 1");
 }
 
+namespace {
+
+// NaN log-probs rank as nothing and argmax would silently pick the first label: a model or
+// adapter that produces them is an error, named by the prompt it appeared in.
+void check_finite(const std::vector<std::vector<ContinuationScore>>& scores) {
+  for (size_t i = 0; i < scores.size(); ++i) {
+    for (size_t j = 0; j < scores[i].size(); ++j) {
+      for (float lp : scores[i][j].token_logprobs) {
+        if (!std::isfinite(lp)) {
+          throw std::runtime_error("score: prompt " + std::to_string(i) + ", continuation " +
+                                   std::to_string(j) +
+                                   ": the model's log-probs are NaN or Inf (check the model "
+                                   "and adapter weights)");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
     const std::vector<ScoreRequest>& requests, const ScoreProgress& progress) {
   torch::InferenceMode guard;
-  check_requests(requests, model_.config().n_vocab);
+  check_requests(requests, model_.config(), opt_.base ? opt_.base->length() : 0);
   stats_ = {};
   std::vector<std::vector<ContinuationScore>> out(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) out[i].resize(requests[i].continuations.size());
@@ -223,13 +261,14 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
       if (progress) progress(done);
     }
   }
+  check_finite(out);
   return out;
 }
 
 std::vector<std::vector<ContinuationScore>> score_naive(const Model& model,
                                                         const std::vector<ScoreRequest>& requests) {
   torch::InferenceMode guard;
-  check_requests(requests, model.config().n_vocab);
+  check_requests(requests, model.config(), 0);
   std::vector<std::vector<ContinuationScore>> out(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto& ctx = requests[i].context;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 
 namespace ptune {
 
@@ -83,6 +85,17 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
   GenerateResult r;
   r.prompt_tokens = static_cast<int64_t>(prompt.size());
   if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
+  // The prompt (after an adapter's tokens) must leave room for one generated token; generation
+  // then stops at the context's end ("length"), where llama.cpp stops too.
+  const int64_t n_ctx = model.config().n_ctx_train;
+  const int64_t used = (prefix ? prefix->length() : 0) + static_cast<int64_t>(prompt.size());
+  if (n_ctx > 0 && used >= n_ctx) {
+    throw std::invalid_argument(
+        "generate: the prompt is " + std::to_string(prompt.size()) + " tokens" +
+        (prefix ? " after " + std::to_string(prefix->length()) + " adapter tokens"
+                : std::string()) +
+        ", which leaves no room in the model's context length of " + std::to_string(n_ctx));
+  }
   Sampler sampler(opt.sampling);
   StreamingText stream(opt.stop);
   auto emit = [&](const std::string& piece) {
@@ -104,6 +117,11 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
   torch::Tensor logits = fr.logits[0];
   r.finish_reason = "length";
   for (int i = 0; i < opt.max_tokens; ++i) {
+    // Sampling from NaN logits would quietly emit token 0 for ever.
+    if (!torch::isfinite(logits).all().item<bool>()) {
+      throw std::runtime_error("generate: the model's logits are NaN or Inf at generated token " +
+                               std::to_string(i) + " (check the model and adapter weights)");
+    }
     int32_t id = sampler.sample(logits);
     r.tokens.push_back(id);
     if (opt.stop_at_end_of_generation && tokenizer.is_end_of_generation(id)) {
@@ -115,7 +133,8 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
       r.finish_reason = "stop";
       break;
     }
-    if (i + 1 == opt.max_tokens) break;
+    // Prompt + generated tokens stay within the context (HF's max_length = n_ctx).
+    if (i + 1 == opt.max_tokens || (n_ctx > 0 && cache.length() + 1 >= n_ctx)) break;
     ForwardArgs step;
     step.input_ids = torch::tensor({static_cast<int64_t>(id)}, torch::kInt64).view({1, 1});
     step.past = &cache;

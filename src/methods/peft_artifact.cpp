@@ -1,6 +1,7 @@
 // prompt_embeddings <-> PEFT artifact directories; contract in methods/peft_artifact.h.
 #include "methods/peft_artifact.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "ptune/io/safetensors.h"
@@ -28,6 +29,13 @@ torch::Tensor read_prompt_embeddings(const std::string& dir, const std::string& 
   check_against_model(a.config, model_dims(model));
   const safetensors::Tensor& t = a.weights.get("prompt_embeddings");
   std::vector<float> values = t.to_float();
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {  // would make every score NaN: refuse, never guess
+      throw peft::PeftConfigError(dir + ": prompt_embeddings holds a non-finite value (" +
+                                  std::to_string(values[i]) + " at flat index " +
+                                  std::to_string(i) + ")");
+    }
+  }
   std::vector<int64_t> shape(t.shape.begin(), t.shape.end());
   return torch::from_blob(values.data(), shape, torch::kFloat32).clone();
 }

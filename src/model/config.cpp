@@ -1,5 +1,6 @@
 #include "ptune/model/config.h"
 
+#include <cmath>
 #include <string>
 
 #include "ptune/io/gguf.h"
@@ -17,6 +18,13 @@ std::string key(const std::string& arch, const char* suffix) {
 void require_positive(int64_t v, const std::string& what) {
   if (v <= 0)
     throw GgufError("model config: " + what + " must be positive, got " + std::to_string(v));
+}
+
+// NaN compares false with everything, so "> 0" alone would let it through.
+void require_positive_finite(double v, const std::string& what) {
+  if (!(std::isfinite(v) && v > 0))
+    throw GgufError("model config: " + what + " must be a finite number > 0, got " +
+                    std::to_string(v));
 }
 
 }  // namespace
@@ -39,6 +47,9 @@ ModelConfig ModelConfig::from_gguf(const gguf::GgufFile& f) {
   require_positive(c.n_head, "attention.head_count");
   require_positive(c.n_head_kv, "attention.head_count_kv");
   require_positive(c.n_ff, "feed_forward_length");
+  if (c.n_ctx_train < 0) require_positive(c.n_ctx_train, "context_length");
+  require_positive_finite(c.rms_eps, "attention.layer_norm_rms_epsilon");
+  require_positive_finite(c.rope_theta, "rope.freq_base");
   if (c.n_embd % c.n_head != 0)
     throw GgufError("model config: embedding_length not divisible by head_count");
   c.head_dim = f.get_int(key(a, "attention.key_length"), c.n_embd / c.n_head);

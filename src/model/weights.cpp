@@ -27,6 +27,13 @@ torch::Tensor load_tensor(const gguf::GgufFile& file, const std::string& name,
   }
   torch::Tensor out = torch::empty(shape, torch::kFloat32);
   gguf::dequantize(t->type, t->data, out.data_ptr<float>(), t->n_elements);
+  // A NaN or Inf weight makes every logit NaN, and argmax over NaN is silently label 0.
+  const torch::Tensor bad = torch::isfinite(out).logical_not().flatten().nonzero();
+  if (bad.numel() > 0) {
+    throw gguf::GgufError("tensor '" + name + "' holds " + std::to_string(bad.numel()) +
+                          " NaN or Inf values (the first at flat index " +
+                          std::to_string(bad[0][0].item<int64_t>()) + ")");
+  }
   return out;
 }
 

@@ -111,6 +111,47 @@ TEST(Scorer, GroupByPrefix) {
   EXPECT_EQ(common_prefix_length({&x, &y}), 2u);
 }
 
+// Non-finite log-probs (here from an adapter's NaN keys/values) are an error naming the prompt,
+// never scores that argmax turns into the first label.
+TEST(Scorer, NonFiniteLogProbsAreAnError) {
+  const ModelConfig& c = tiny_model().config();
+  PastKV nan_past;
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    nan_past.keys.push_back(torch::full({1, c.n_head_kv, 2, c.head_dim}, NAN));
+    nan_past.values.push_back(torch::full({1, c.n_head_kv, 2, c.head_dim}, NAN));
+  }
+  ScorerOptions o;
+  o.base = &nan_past;
+  ContinuationScorer scorer(tiny_model(), o);
+  ScoreRequest r;
+  r.context = {1, 2, 3};
+  r.continuations = {{4}, {5, 6}};
+  try {
+    scorer.score({r});
+    FAIL() << "NaN scores returned";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("prompt 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("NaN or Inf"), std::string::npos) << e.what();
+  }
+}
+
+// Prompt + the longest continuation must fit the model's context (the tiny model's is 256).
+TEST(Scorer, RequestsLongerThanTheContextAreRefused) {
+  ContinuationScorer scorer(tiny_model());
+  ScoreRequest r;
+  r.context = std::vector<int32_t>(254, 1);
+  r.continuations = {{1, 2}};
+  EXPECT_NO_THROW(scorer.score({r}));
+  r.continuations = {{1}, {1, 2, 3}};
+  try {
+    scorer.score({r});
+    FAIL() << "257 tokens scored in a 256-token context";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("request 0 needs 257 tokens"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Scorer, BadRequestsAreClearErrors) {
   ContinuationScorer scorer(tiny_model());
   ScoreRequest empty_ctx;

@@ -4,11 +4,37 @@
 #include "ptune/generate/chat_template.h"
 #include "ptune/generate/generator.h"
 #include "ptune/generate/sampler.h"
+#include "test_model.h"
+#include "tokenizer/tiny_vocab.h"
 
 namespace ptune {
 namespace {
 
-torch::Tensor logits_of(std::vector<float> v) { return torch::tensor(v); }
+torch::Tensor logits_of(std::vector<float> v) {
+  return torch::tensor(v);
+}
+
+// NaN logits (an adapter's NaN keys/values) stop generation with an error instead of emitting
+// token 0 for ever.
+TEST(GenerateTest, NonFiniteLogitsAreAnError) {
+  const Model& model = test::tiny_model();
+  const Tokenizer tok(test::byte_vocab());
+  const ModelConfig& c = model.config();
+  PastKV nan_past;
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    nan_past.keys.push_back(torch::full({1, c.n_head_kv, 2, c.head_dim}, NAN));
+    nan_past.values.push_back(torch::full({1, c.n_head_kv, 2, c.head_dim}, NAN));
+  }
+  GenerateOptions o;
+  o.max_tokens = 3;
+  EXPECT_NO_THROW(generate(model, tok, {1, 2, 3}, o));
+  try {
+    generate(model, tok, {1, 2, 3}, o, nullptr, &nan_past);
+    FAIL() << "generated from NaN logits";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("NaN or Inf"), std::string::npos) << e.what();
+  }
+}
 
 TEST(SamplerTest, GreedyTakesTheArgmax) {
   Sampler s({});

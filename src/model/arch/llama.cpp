@@ -7,6 +7,7 @@
 // Face, so keys/values (PastKV) have exactly HF's layout: prefix-tuning artifacts and past
 // keys/values move between ptune and PEFT without any reshuffling.
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "model/blocks.h"
@@ -136,6 +137,14 @@ ForwardResult LlamaModel::forward(const ForwardArgs& a) const {
   TORCH_CHECK(!a.past || static_cast<int64_t>(a.past->keys.size()) == c.n_layer,
               "forward: past has ", a.past ? a.past->keys.size() : 0, " layers, model has ",
               c.n_layer);
+  // Past the trained context RoPE positions are ones the model never saw, and the attention
+  // tensors grow with (P + T)^2: refuse before allocating anything.
+  if (c.n_ctx_train > 0 && P + T > c.n_ctx_train) {
+    throw std::invalid_argument("forward: " + std::to_string(P + T) + " tokens (" +
+                                std::to_string(P) + " past + " + std::to_string(T) +
+                                " new) exceed the model's context length of " +
+                                std::to_string(c.n_ctx_train));
+  }
 
   auto long_opts = torch::TensorOptions().dtype(torch::kInt64).device(device());
   torch::Tensor mask = a.attention_mask.defined() ? a.attention_mask.to(long_opts)

@@ -72,7 +72,7 @@ def similar_task(tmp):
 def tuned(key, threads):
     label, method, loss, steps = TUNED[key]
     out = os.path.join(ROOT, "runs", f"banking77-{key}")
-    _, train_s = run(["tune", "--task", TASK, "-o", out, "--method", method, "--loss", loss,
+    _, train_s = run(["tune", "--task", TASK, "-o", out, "--force", "--method", method, "--loss", loss,
                       "--template", "bare", "--virtual-tokens", "20", "--lr", "0.03",
                       "--max-steps", str(steps), "--warmup-steps", "10", "--batch-size", "8",
                       "--eval-every", "0", "--dev-limit", "77", "--threads", str(threads),

@@ -74,7 +74,7 @@ def main():
         for key in args.methods:
             label, method_args = METHODS[key]
             out = os.path.join(ROOT, "runs", f"results-{name}-{key}")
-            run(["tune", "--task", task, "-o", out, "--max-steps", str(args.steps), "--eval-every",
+            run(["tune", "--task", task, "-o", out, "--force", "--max-steps", str(args.steps), "--eval-every",
                  "20", "--virtual-tokens", "20", "--warmup-steps", "5", "--threads",
                  str(args.threads), "--progress", "off"] + method_args)
             rec = json.load(open(os.path.join(out, "ptune_train.json")))

@@ -184,6 +184,11 @@ ScoringSpec parse_scoring(const JsonReader& root, PromptFormat format) {
       {{"sum", ScoreNormalization::Sum}, {"mean", ScoreNormalization::Mean}});
   s.calibration = r.boolean("calibration", false);
   s.calibration_inputs = r.strings("calibration_inputs", s.calibration_inputs);
+  if (s.calibration_inputs.empty()) {  // else calibration divides by a prior of nothing, later
+    r.fail("calibration_inputs",
+           "needs at least one content-free input (default: \"N/A\", \"\", "
+           "\"[MASK]\")");
+  }
   s.label_prefix = r.str("label_prefix", format == PromptFormat::Chat ? "" : " ");
   return s;
 }
@@ -248,6 +253,7 @@ TaskSpec parse_document(std::string_view json_text, const std::string& source,
   t.instruction = r.str("instruction");
   if (!r.has("template")) r.fail("template", "missing: every task needs a default template");
   t.templates["default"] = r.str("template");
+  if (t.templates["default"].empty()) r.fail("template", "is empty: a prompt needs some text");
   if (const auto* named = r.find("templates")) {
     std::set<std::string> keys;
     if (named->is_object()) {
@@ -257,6 +263,7 @@ TaskSpec parse_document(std::string_view json_text, const std::string& source,
     for (const auto& k : keys) {
       if (k == "default") tr.fail(k, "\"default\" is the top-level \"template\"");
       t.templates[k] = tr.str(k);
+      if (t.templates[k].empty()) tr.fail(k, "is empty: a prompt needs some text");
     }
   }
   t.labels = parse_labels(r, &t.labels_from_data);

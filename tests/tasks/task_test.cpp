@@ -101,6 +101,23 @@ TEST(TaskFile, UnknownKeysAreErrorsWithHints) {
       HasSubstr("unknown key"));
 }
 
+// An empty template or an empty calibration list is refused when the file loads, naming the key
+// (they used to fail only after the model loaded: "empty context", a prior of nothing).
+TEST(TaskFile, EmptyTemplatesAndCalibrationInputsAreRefused) {
+  EXPECT_THAT(
+      task_error(edited("\"template\": \"Customer: {message}\\nAgent:\"", "\"template\": \"\""),
+                 "template"),
+      HasSubstr("is empty"));
+  EXPECT_THAT(
+      task_error(edited("\"generation\": {", "\"templates\": {\"bare\": \"\"}, \"generation\": {"),
+                 "templates.bare"),
+      HasSubstr("is empty"));
+  EXPECT_THAT(task_error(edited("\"generation\": {",
+                                "\"scoring\": {\"calibration_inputs\": []}, \"generation\": {"),
+                         "scoring.calibration_inputs"),
+              HasSubstr("at least one content-free input"));
+}
+
 TEST(TaskFile, BadValuesNameTheKey) {
   EXPECT_THAT(task_error(edited("\"generation\": {", "\"tpye\": 1, \"generation\": {"), "tpye"),
               HasSubstr("did you mean 'type'?"));

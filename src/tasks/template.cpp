@@ -69,35 +69,43 @@ Template::Part parse_soft(const std::string& body, size_t offset, const std::str
 
 // ---- RenderedPrompt ---------------------------------------------------------------------------
 
-void RenderedPrompt::append_text(const std::string& text, bool literal) {
-  if (text.empty()) return;
+namespace {
+
+// A text segment as MarkedText, so its spans are kept (shifted, adjacent literal runs merged) by
+// MarkedText::append, not by a second copy of that bookkeeping here.
+util::MarkedText marked_of(const Segment& s) {
+  util::MarkedText m(s.text);
+  m.literal = s.literal;
+  return m;
+}
+
+// Appends `piece` to the trailing text segment, making one when there is none.
+void append_to_text(std::vector<Segment>& segments, const util::MarkedText& piece) {
+  if (piece.text.empty()) return;
   if (segments.empty() || segments.back().kind != Segment::Kind::Text) {
     segments.push_back({Segment::Kind::Text, "", "", 0, {}});
   }
   Segment& s = segments.back();
-  if (literal) {
-    if (!s.literal.empty() && s.literal.back().end == s.text.size()) {
-      s.literal.back().end += text.size();
-    } else {
-      s.literal.push_back({s.text.size(), s.text.size() + text.size()});
-    }
-  }
-  s.text += text;
+  util::MarkedText joined(std::move(s.text));
+  joined.literal = std::move(s.literal);
+  joined.append(piece);
+  s.text = std::move(joined.text);
+  s.literal = std::move(joined.literal);
+}
+
+}  // namespace
+
+void RenderedPrompt::append_text(const std::string& text, bool literal) {
+  append_to_text(segments, literal ? util::MarkedText::literal_text(text) : util::MarkedText(text));
 }
 
 void RenderedPrompt::append(const RenderedPrompt& other) {
   for (const auto& s : other.segments) {
-    if (s.kind != Segment::Kind::Text) {
+    if (s.kind == Segment::Kind::Text) {
+      append_to_text(segments, marked_of(s));
+    } else {
       segments.push_back(s);
-      continue;
     }
-    size_t at = 0;  // the segment's author and literal pieces, in order
-    for (const util::TextSpan& span : s.literal) {
-      append_text(s.text.substr(at, span.begin - at), false);
-      append_text(s.text.substr(span.begin, span.end - span.begin), true);
-      at = span.end;
-    }
-    append_text(s.text.substr(at), false);
   }
 }
 
@@ -127,11 +135,7 @@ util::MarkedText RenderedPrompt::marked() const {
     throw std::logic_error("prompt has soft-token slots; use its segments, not text()");
   }
   util::MarkedText out;
-  for (const auto& s : segments) {
-    util::MarkedText piece(s.text);
-    piece.literal = s.literal;
-    out.append(piece);
-  }
+  for (const auto& s : segments) out.append(marked_of(s));
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "cli/common.h"
 #include "ptune/model/config.h"
+#include "ptune/util/utf8.h"
 
 namespace ptune::cli {
 
@@ -57,6 +58,26 @@ nlohmann::ordered_json describe(const Loaded& l, const std::string& path) {
   };
 }
 
+// GGUF strings are bytes: one that is not UTF-8 is named on stderr and --json shows U+FFFD in
+// its place, so `info` still describes the file (nlohmann would throw on the dump).
+void warn_invalid_utf8(const nlohmann::ordered_json& j) {
+  static const std::map<std::string, std::string> kSource = {
+      {"architecture", "GGUF key general.architecture"},
+      {"name", "GGUF key general.name"},
+      {"tokenizer", "GGUF key tokenizer.ggml.model"},
+      {"pre_tokenizer", "GGUF key tokenizer.ggml.pre"},
+      {"file", "the path"}};
+  for (const auto& [key, val] : j.items()) {
+    if (!val.is_string()) continue;
+    const size_t at = util::find_invalid_utf8(val.get_ref<const std::string&>());
+    if (at == std::string::npos) continue;
+    const auto src = kSource.find(key);
+    std::cerr << "warning: " << key << " ("
+              << (src == kSource.end() ? std::string("a GGUF string") : src->second)
+              << ") is not valid UTF-8 at byte " << at << " (--json shows U+FFFD there)\n";
+  }
+}
+
 }  // namespace
 
 void register_info(CLI::App& app) {
@@ -68,8 +89,9 @@ void register_info(CLI::App& app) {
   cmd->callback([opts] {
     const Loaded l = load(opts->model, /*with_model=*/false);
     const nlohmann::ordered_json j = describe(l, opts->model.model);
+    warn_invalid_utf8(j);
     if (opts->as_json) {
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
     for (auto& [k, val] : j.items()) {

@@ -161,6 +161,14 @@ void load_model(Loaded& l, const ModelOptions& o) {
         "--dtype bfloat16: this CPU has no bfloat16 matmul hardware (AVX512-BF16 or AMX-BF16), "
         "where libtorch's fallback is many times slower than float32; use --dtype float32");
   }
+  // A tokenizer with ids the embedding has no row for would fail mid-run on the first such token.
+  const int64_t rows = ModelConfig::from_gguf(*l.file).n_vocab;
+  if (l.tokenizer->n_vocab() > rows) {
+    throw std::invalid_argument(o.model + ": the tokenizer has " +
+                                std::to_string(l.tokenizer->n_vocab()) +
+                                " tokens but token_embd.weight has " + std::to_string(rows) +
+                                " rows (a broken or mismatched file)");
+  }
   l.model = model_from_gguf(*l.file, device, dtype);
 }
 

@@ -34,6 +34,10 @@ std::vector<uint64_t> read_u64_array(const json& j, const std::string& what) {
   std::vector<uint64_t> out;
   out.reserve(j.size());
   for (size_t i = 0; i < j.size(); ++i) {
+    if (j[i].is_number_integer() && !j[i].is_number_unsigned()) {
+      throw SafetensorsError(str_format("%s[%zu] must be a non-negative integer, got %lld",
+                                        what.c_str(), i, j[i].get<long long>()));
+    }
     if (!j[i].is_number_unsigned()) {
       throw SafetensorsError(str_format("%s[%zu] must be a non-negative integer, got %s",
                                         what.c_str(), i, json_type(j[i])));

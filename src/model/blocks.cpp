@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace ptune::blocks {
@@ -12,6 +14,19 @@ namespace F = torch::nn::functional;
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
   auto var = x.pow(2).mean(-1, /*keepdim=*/true);
   return x * torch::rsqrt(var + eps) * w;
+}
+
+torch::Tensor embed_tokens(const torch::Tensor& ids, const torch::Tensor& table) {
+  const int64_t n_vocab = table.size(0);
+  if (ids.numel() > 0) {
+    const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+    if (lo < 0 || hi >= n_vocab) {
+      throw std::out_of_range("token id " + std::to_string(lo < 0 ? lo : hi) +
+                              " is outside the model's vocabulary (token_embd.weight has " +
+                              std::to_string(n_vocab) + " rows)");
+    }
+  }
+  return F::embedding(ids.to(table.device()), table);
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {

@@ -14,6 +14,11 @@
 
 namespace ptune::blocks {
 
+// The rows of `table` [V, C] for token ids [...] (any shape; output [..., C]). An id outside
+// [0, V) is a std::out_of_range naming it and V (libtorch would say "index out of range in
+// self" with a stack trace, or on CUDA fail asynchronously).
+torch::Tensor embed_tokens(const torch::Tensor& ids, const torch::Tensor& table);
+
 // x * rsqrt(mean(x^2) + eps) * w over the last dimension.
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps);
 

@@ -18,6 +18,37 @@ check tokenize "[19556,905]" "$(echo 'Hello world' | "$PTUNE" tokenize)"
 check decode "Hello world" "$(echo '[19556,905]' | "$PTUNE" tokenize --decode)"
 check special "[1,4093]" "$(echo '<|im_start|>user' | "$PTUNE" tokenize)"
 check info '"layers": 30' "$("$PTUNE" info --json)"
+# A GGUF string that is not UTF-8 is named (not a bare nlohmann exception) and shown as U+FFFD.
+BAD_NAME=$(mktemp -d)
+MODEL_FILE=$("$PTUNE" info --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["file"])')
+cp "$MODEL_FILE" "$BAD_NAME/m.gguf"
+python3 - "$BAD_NAME/m.gguf" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    head = f.read(1 << 16)
+    at = head.index(b"general.name") + len("general.name") + 4 + 8  # type u32, length u64
+    f.seek(at)
+    f.write(b"\xff")
+PY
+check info-utf8 "name (GGUF key general.name) is not valid UTF-8 at byte 0" \
+  "$("$PTUNE" info --json -m "$BAD_NAME/m.gguf" 2>&1)"
+check info-utf8-json $'"name": "\xef\xbf\xbdmollm2' \
+  "$("$PTUNE" info --json -m "$BAD_NAME/m.gguf" 2>/dev/null)"
+# token_embd.weight with fewer rows than the tokenizer has tokens is refused before the weights
+# load (it failed as libtorch's "index out of range in self" on the first such id).
+python3 - "$BAD_NAME/m.gguf" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    head = f.read(1 << 24)  # the tensor infos follow the vocabulary's metadata
+    name = b"token_embd.weight"
+    at = head.index(struct.pack("<Q", len(name)) + name) + 8 + len(name)
+    assert struct.unpack("<I", head[at:at + 4])[0] == 2
+    f.seek(at + 4 + 8)  # n_dims u32, dims[0] (the embedding width), then dims[1] (the rows)
+    f.write(struct.pack("<Q", 100))
+PY
+check embd-rows "the tokenizer has 49152 tokens but token_embd.weight has 100 rows" \
+  "$("$PTUNE" generate -m "$BAD_NAME/m.gguf" -p x --max-tokens 1 2>&1)"
+rm -rf "$BAD_NAME"
 check logits '"token": " Paris"' "$("$PTUNE" logits -p 'The capital of France is' --top 1)"
 check generate " Paris" "$("$PTUNE" generate -q -p 'The capital of France is' --max-tokens 3)"
 check stop '"finish_reason": "stop"' \

@@ -2,11 +2,12 @@
 // generation say how many tokens and what the limit is; the scorer's check is in
 // tests/eval/scorer_test.cpp), generation stops at the context's end, and long inputs run their
 // attention in query chunks equal to the one-piece result (memory bounded by the chunk, not by T x
-// S).
+// S). Token ids outside the vocabulary are named.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "model/blocks.h"
@@ -46,6 +47,26 @@ TEST(ContextLimits, ForwardRefusesMoreThanTheContext) {
   const std::string e = error_of([&] { m.forward(a); });
   EXPECT_NE(e.find("257 tokens"), std::string::npos) << e;
   EXPECT_NE(e.find("context length of 256"), std::string::npos) << e;
+}
+
+// A token id the embedding has no row for (a tokenizer larger than the model's vocabulary, or a
+// user's id list) is named with the vocabulary size, not libtorch's "index out of range in self".
+TEST(ContextLimits, TokenIdsOutsideTheVocabularyAreNamed) {
+  const Model& m = test::tiny_model();
+  const int64_t n_vocab = m.config().n_vocab;
+  for (int64_t bad : {n_vocab, int64_t{-1}}) {
+    ForwardArgs a;
+    a.input_ids = torch::tensor({int64_t{1}, int64_t{2}, bad}, torch::kInt64).view({1, 3});
+    a.logits_at = LogitsAt::Last;
+    std::string e;
+    try {
+      m.forward(a);
+    } catch (const std::out_of_range& x) {
+      e = x.what();
+    }
+    EXPECT_NE(e.find("token id " + std::to_string(bad) + " is outside"), std::string::npos) << e;
+    EXPECT_NE(e.find(std::to_string(n_vocab) + " rows"), std::string::npos) << e;
+  }
 }
 
 TEST(ContextLimits, GenerationStopsAtTheContextAndRefusesAFullPrompt) {

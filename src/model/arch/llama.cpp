@@ -19,8 +19,6 @@ namespace ptune {
 
 namespace {
 
-namespace F = torch::nn::functional;
-
 std::string blk(int64_t i, const char* what) {
   return "blk." + std::to_string(i) + "." + what + ".weight";
 }
@@ -37,7 +35,7 @@ class LlamaModel final : public Model {
 
   ForwardResult forward(const ForwardArgs& args) const override;
   torch::Tensor embed(const torch::Tensor& ids) const override {
-    return F::embedding(ids.to(device()), tok_embd_);
+    return blocks::embed_tokens(ids, tok_embd_);
   }
   const torch::Tensor& token_embedding() const override { return tok_embd_; }
   const ModelConfig& config() const override { return cfg_; }

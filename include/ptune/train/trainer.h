@@ -161,7 +161,6 @@ class Trainer {
   bool evaluate(StepLog& rec);  // returns true when training should stop
   void append_log(const StepLog& rec);
   void show_progress(const StepLog& rec);
-  void check_settings(const std::map<std::string, std::string>& metadata) const;
   double run_seconds() const;  // wall-clock seconds in run(), earlier calls' included
 
   std::vector<torch::Tensor> params_;

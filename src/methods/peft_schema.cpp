@@ -159,28 +159,4 @@ void write_artifact(const std::string& dir, peft::PromptLearningConfig c,
   peft::save_adapter(dir, c, tensors);
 }
 
-// ---------------------------------------------------------------------------------------------
-// the soft-prompt layout
-
-std::vector<uint64_t> soft_prompt_shape(const peft::PromptLearningConfig& c) {
-  return {static_cast<uint64_t>(c.num_virtual_tokens) *
-              static_cast<uint64_t>(c.num_transformer_submodules),
-          static_cast<uint64_t>(c.token_dim)};
-}
-
-TensorShapes soft_prompt_tensors(const peft::PromptLearningConfig& c) {
-  return {{"prompt_embeddings", soft_prompt_shape(c)}};
-}
-
-std::string soft_prompt_shape_rule(const peft::PromptLearningConfig& c, const std::string&) {
-  return "[num_virtual_tokens * num_transformer_submodules, token_dim] = [" +
-         std::to_string(c.num_virtual_tokens) + " * " +
-         std::to_string(c.num_transformer_submodules) + ", " + std::to_string(c.token_dim) + "]";
-}
-
-void fill_encoder_hidden_size(peft::PromptLearningConfig& c) {
-  if (!peft::key_nullable_int(c, "encoder_hidden_size"))
-    c.keys["encoder_hidden_size"] = c.token_dim;
-}
-
 }  // namespace ptune::methods

@@ -82,8 +82,9 @@ void BpeModel::merge_word(std::string_view bytes, std::vector<int32_t>* out) con
   }
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
   const auto push_pair = [&](int32_t left) {
+    if (left < 0) return;  // the first symbol has no left neighbour (prev == -1)
     const int32_t right = sym[left].next;
-    if (left < 0 || right < 0 || sym[left].id < 0 || sym[right].id < 0) return;
+    if (right < 0 || sym[left].id < 0 || sym[right].id < 0) return;
     const auto it = merges_.find(pair_key(sym[left].id, sym[right].id));
     if (it != merges_.end()) {
       queue.push({it->second.rank, left, sym[left].id, sym[right].id});

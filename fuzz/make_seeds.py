@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Writes the committed seed corpora of the parser fuzzers (fuzz/corpus/<target>/) from files
+already in the repository: the example task files, their data (a few rows, as JSONL, CSV and
+TSV), their templates, the PEFT adapter configs of tests/data, small trainer checkpoints in the
+layout src/train/checkpoint_file.cpp writes, and strings of the tokenizer parity corpus.
+Standard library only; run from anywhere:
+
+    python3 fuzz/make_seeds.py
+
+The gguf and safetensors seeds come from scripts/reference/ (see fuzz/README.md)."""
+import csv
+import glob
+import hashlib
+import io
+import json
+import os
+import struct
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+
+
+def write(target, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    folder = os.path.join(CORPUS, target)
+    os.makedirs(folder, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+def task_files():
+    return sorted(glob.glob(os.path.join(ROOT, "examples", "*", "*.json")) +
+                  glob.glob(os.path.join(ROOT, "tests", "data", "tasks", "*", "task.json")))
+
+
+def task_seeds():
+    for path in task_files():
+        with open(path, encoding="utf-8") as f:
+            write("task", f.read())
+
+
+def template_seeds():
+    for path in task_files():
+        with open(path, encoding="utf-8") as f:
+            task = json.load(f)
+        for source in task.get("templates", {}).values():
+            write("template", source)
+        demo = task.get("few_shot", {}).get("demo_template")
+        if demo:
+            write("template", demo)
+    write("template", "{soft:prefix:4}{instruction}\n{{literal}} {soft}{text}{soft:2}\n{demos}{target}")
+
+
+# data_fuzz.cpp's first byte: bits 0-1 format (0 JSONL, 1 CSV, 2 TSV), bit 2 skip_bad, bit 3
+# the field mapping (text <- sentence, optional label, choices <- a b c).
+def data_seeds():
+    for path in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "dev.jsonl"))):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()[:4]
+        jsonl = "\n".join(lines) + "\n"
+        write("data", b"\x00" + jsonl.encode())
+        write("data", b"\x04" + (jsonl + "{not json\n").encode())
+        rows = [json.loads(line) for line in lines]
+        scalar = [{k: v for k, v in r.items() if isinstance(v, str)} for r in rows]
+        columns = sorted({k for r in scalar for k in r})
+        for byte, delimiter in ((b"\x01", ","), (b"\x02", "\t")):
+            out = io.StringIO()
+            w = csv.DictWriter(out, columns, delimiter=delimiter, lineterminator="\n")
+            w.writeheader()
+            w.writerows(scalar)
+            write("data", byte + out.getvalue().encode())
+    write("data", b"\x09" + "sentence,label,a,b,c\n\"a, \"\"quoted\"\" one\",pos,x,y,z\n".encode())
+    write("data", b"\x08" + b'{"sentence": "s", "a": "1", "b": "2", "c": "3"}\n')
+
+
+def peft_seeds():
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "data", "*", "*", "adapter_config.json"))):
+        with open(path, "rb") as f:
+            write("peft_config", f.read())
+    # MULTITASK_PROMPT_TUNING (no fixture of it yet): PEFT's keys for the method.
+    write("peft_config", json.dumps({
+        "peft_type": "MULTITASK_PROMPT_TUNING", "task_type": "CAUSAL_LM", "inference_mode": True,
+        "num_virtual_tokens": 4, "token_dim": 576, "num_transformer_submodules": 1,
+        "num_attention_heads": 9, "num_layers": 30, "prompt_tuning_init": "RANDOM",
+        "prompt_tuning_init_text": None, "tokenizer_name_or_path": None,
+        "tokenizer_kwargs": None, "num_ranks": 1, "num_tasks": 2,
+        "prompt_tuning_init_state_dict_path": None, "prompt_tuning_init_task": 0,
+        "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct", "revision": None,
+    }, indent=2, sort_keys=True))
+
+
+def tokenizer_seeds():
+    """Every 50th string of the tokenizer parity corpus, plus chat markers and broken UTF-8."""
+    with open(os.path.join(ROOT, "tests", "data", "tokenizer", "corpus.jsonl"), encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f]
+    for text in texts[::50]:
+        write("tokenizer", text)
+    write("tokenizer", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+    write("tokenizer", b"caf\xc3 \xff\xfe<|endoftext|>\xe2\x82")
+
+
+def safetensors_file(tensors, metadata):
+    """tensors: [(name, shape, [float, ...])] as F32; metadata: {str: str}."""
+    header = {"__metadata__": metadata}
+    blob = b""
+    for name, shape, values in tensors:
+        data = struct.pack("<%df" % len(values), *values)
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(blob), len(blob) + len(data)]}
+        blob += data
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + blob
+
+
+def checkpoint_seeds():
+    settings = {"batch_size": "4", "lr": "0.29999999999999999", "seed": "0", "num_params": "1",
+                "method": "prompt_tuning", "template": "default"}
+    for has_best in (False, True):
+        meta = {"format": "ptune-train-checkpoint", "version": "2", "step": "6",
+                "has_best": "1" if has_best else "0", "best_metric": "0.75" if has_best else "0",
+                "best_step": "4" if has_best else "0", "evals_since_best": "1", "stopped": "0",
+                "log_bytes": "512", "train_seconds": "1.5", "train_examples": "24",
+                "run_seconds": "2.25"}
+        meta.update({"setting." + k: v for k, v in settings.items()})
+        tensors = [("param.0", [2, 3], [0.1, -0.2, 0.3, 0.4, 0.5, -0.6]),
+                   ("exp_avg.0", [2, 3], [0.01] * 6),
+                   ("exp_avg_sq.0", [2, 3], [0.001] * 6)]
+        if has_best:
+            tensors.append(("best.0", [2, 3], [0.0] * 6))
+        write("checkpoint", safetensors_file(tensors, meta))
+
+
+if __name__ == "__main__":
+    task_seeds()
+    template_seeds()
+    data_seeds()
+    peft_seeds()
+    checkpoint_seeds()
+    tokenizer_seeds()
+    for target in ("task", "template", "data", "peft_config", "checkpoint", "tokenizer"):
+        n = len(os.listdir(os.path.join(CORPUS, target)))
+        print("fuzz/corpus/%s: %d seeds" % (target, n))

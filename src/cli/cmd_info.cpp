@@ -8,6 +8,7 @@
 
 #include "cli/common.h"
 #include "ptune/model/config.h"
+#include "ptune/runtime/cpu_features.h"
 #include "ptune/util/utf8.h"
 
 namespace ptune::cli {
@@ -55,6 +56,9 @@ nlohmann::ordered_json describe(const Loaded& l, const std::string& path) {
       {"eos_id", v.eos_id},
       {"add_bos", v.add_bos},
       {"chat_template", !v.chat_template.empty()},
+      // What the precision choice rests on (issue 17): this machine, not the file.
+      {"cpu_features", cpu_features().names()},
+      {"bf16_matmul", cpu_features().bf16_matmul()},
   };
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "ptune/io/gguf.h"
+#include "ptune/runtime/cpu_features.h"
 #include "ptune/util/registry.h"
 
 namespace ptune {
@@ -36,11 +37,7 @@ std::vector<std::string> architecture_names() {
 }
 
 bool cpu_has_bf16_matmul() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
-#else
-  return false;  // other CPUs: assume the fallback (the conservative answer)
-#endif
+  return cpu_features().bf16_matmul();  // other CPUs: false, the conservative answer
 }
 
 std::unique_ptr<Model> model_from_gguf(const gguf::GgufFile& file, torch::Device device,

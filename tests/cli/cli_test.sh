@@ -18,6 +18,7 @@ check tokenize "[19556,905]" "$(echo 'Hello world' | "$PTUNE" tokenize)"
 check decode "Hello world" "$(echo '[19556,905]' | "$PTUNE" tokenize --decode)"
 check special "[1,4093]" "$(echo '<|im_start|>user' | "$PTUNE" tokenize)"
 check info '"layers": 30' "$("$PTUNE" info --json)"
+check info-cpu '"cpu_features": [' "$("$PTUNE" info --json)"
 # A GGUF string that is not UTF-8 is named (not a bare nlohmann exception) and shown as U+FFFD.
 BAD_NAME=$(mktemp -d)
 MODEL_FILE=$("$PTUNE" info --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["file"])')

@@ -11,6 +11,7 @@
 #include "byte_reader.h"
 #include "mapped_file.h"
 #include "ptune/io/gguf.h"
+#include "ptune/util/errors.h"
 #include "str_format.h"
 
 namespace ptune::gguf {
@@ -117,7 +118,7 @@ Value read_value(ByteReader& r, ValueType t, uint32_t depth, uint64_t* budget) {
 
 // Tensor names in messages are cut short: a fuzzed name can be megabytes of garbage.
 std::string printable(const std::string& s) {
-  return s.size() <= kMaxTensorName ? s : s.substr(0, kMaxTensorName) + "...";
+  return util::clipped(s, kMaxTensorName);
 }
 
 using Index = std::map<std::string, size_t, std::less<>>;

@@ -10,6 +10,7 @@
 #include "mapped_file.h"
 #include "ptune/io/ggml_types.h"
 #include "ptune/io/gguf.h"
+#include "ptune/util/errors.h"
 #include "safetensors_detail.h"
 #include "str_format.h"
 
@@ -74,8 +75,7 @@ int dtype_rank(Dtype t) {
 }
 
 std::string printable(std::string_view s) {
-  return s.size() <= kMaxNameInMessage ? std::string(s)
-                                       : std::string(s.substr(0, kMaxNameInMessage)) + "...";
+  return util::clipped(s, kMaxNameInMessage);
 }
 
 }  // namespace detail

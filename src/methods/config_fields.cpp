@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "ptune/methods/limits.h"
+#include "ptune/util/errors.h"
 
 namespace ptune::methods {
 
@@ -21,7 +22,7 @@ int64_t parse_int(const std::string& name, const std::string& s) {
   int64_t v = 0;
   if (parse_decimal(s, &v)) return v;
   if (!is_decimal_text(s)) bad(name, "an integer", s);
-  throw std::invalid_argument("--" + name + ": " + (s.size() <= 40 ? s : s.substr(0, 40) + "...") +
+  throw std::invalid_argument("--" + name + ": " + util::clipped(s) +
                               " does not fit a 64-bit integer");
 }
 

@@ -9,15 +9,11 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "ptune/util/errors.h"
+
 namespace ptune::methods {
 
 namespace {
-
-// The user's text as a message quotes it: long text (a pasted 300-digit number) is cut.
-std::string shown(const std::string& text) {
-  constexpr size_t kMax = 40;
-  return text.size() <= kMax ? text : text.substr(0, kMax) + "...";
-}
 
 std::string not_between(const std::string& value, const std::string& lo, const std::string& hi) {
   return value + " is not between " + lo + " and " + hi;
@@ -40,21 +36,21 @@ bool parse_decimal(const std::string& text, int64_t* value) {
 }
 
 std::string integer_range_error(const std::string& text, int64_t lo, int64_t hi) {
-  if (!is_decimal_text(text)) return "expected an integer, got '" + shown(text) + "'";
+  if (!is_decimal_text(text)) return "expected an integer, got '" + util::clipped(text) + "'";
   // Digits that do not fit 64 bits are a number out of range, like any other.
   int64_t v = 0;
   if (parse_decimal(text, &v) && v >= lo && v <= hi) return "";
-  return not_between(shown(text), std::to_string(lo), std::to_string(hi));
+  return not_between(util::clipped(text), std::to_string(lo), std::to_string(hi));
 }
 
 std::string number_range_error(const std::string& text, double lo, double hi) {
   char* end = nullptr;
   const double v = text.empty() ? NAN : std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || std::isspace(static_cast<unsigned char>(text[0]))) {
-    return "expected a number, got '" + shown(text) + "'";
+    return "expected a number, got '" + util::clipped(text) + "'";
   }
   if (std::isfinite(v) && v >= lo && v <= hi) return "";
-  return not_between(shown(text), number_text(lo), number_text(hi));
+  return not_between(util::clipped(text), number_text(lo), number_text(hi));
 }
 
 void check_integer_range(const std::string& name, int64_t value, int64_t lo, int64_t hi) {

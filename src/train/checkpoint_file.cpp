@@ -9,6 +9,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "ptune/util/errors.h"
+
 namespace ptune::train::checkpoint {
 namespace {
 
@@ -18,10 +20,8 @@ const std::string& meta(const safetensors::File& f, const std::string& key) {
   return it->second;
 }
 
-// A metadata value for a message, cut short (a hostile file may hold megabytes).
-std::string clipped(const std::string& v) {
-  return v.size() > 40 ? v.substr(0, 40) + "..." : v;
-}
+using util::clipped;  // a metadata value for a message (a hostile file may hold megabytes)
+
 std::string shown(const std::string& v) {
   return "'" + clipped(v) + "'";
 }

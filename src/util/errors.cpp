@@ -22,4 +22,9 @@ JsonKeyError::JsonKeyError(std::string file, std::string key, const std::string&
       key_(std::move(key)),
       reason_(reason) {}
 
+std::string clipped(std::string_view text, size_t max_bytes) {
+  return text.size() <= max_bytes ? std::string(text)
+                                  : std::string(text.substr(0, max_bytes)) + "...";
+}
+
 }  // namespace ptune::util

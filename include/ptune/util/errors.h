@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace ptune::util {
 
@@ -38,5 +39,9 @@ class JsonKeyError : public std::runtime_error {
   std::string key_;
   std::string reason_;
 };
+
+// Text a message quotes, cut after `max_bytes` with "..." (a hostile file's name or value may be
+// megabytes).
+std::string clipped(std::string_view text, size_t max_bytes = 40);
 
 }  // namespace ptune::util

@@ -39,6 +39,7 @@
 #include "bench_util.h"
 #include "ptune/model/model.h"
 #include "ptune/model/model_path.h"
+#include "ptune/runtime/cpu_features.h"
 #include "ptune/runtime/openmp.h"
 
 namespace {
@@ -223,7 +224,7 @@ int main(int argc, char** argv) {
     // The opt-in bfloat16 matmul path (--dtype bfloat16 in the CLI), same measurements; only
     // where the CPU has bf16 hardware (without it libtorch's fallback GEMM takes minutes).
     double pre_bf16 = 0, dec_bf16 = 0;
-    if (ptune::cpu_has_bf16_matmul()) {
+    if (ptune::cpu_features().bf16_matmul()) {
       std::unique_ptr<ptune::Model> bf16_owned =
           ptune::load_model(o.model, torch::kCPU, torch::kBFloat16);
       const ptune::Model& bf16 = *bf16_owned;

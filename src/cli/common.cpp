@@ -13,6 +13,7 @@
 #include "ptune/methods/limits.h"
 #include "ptune/methods/prompt_artifact.h"
 #include "ptune/model/model_path.h"
+#include "ptune/runtime/cpu_features.h"
 #include "ptune/util/files.h"
 
 namespace ptune::cli {
@@ -156,7 +157,7 @@ Loaded load(const ModelOptions& o, bool with_model) {
 void load_model(Loaded& l, const ModelOptions& o) {
   const torch::Device device = resolve_device(o);
   auto dtype = o.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
-  if (dtype == torch::kBFloat16 && device.is_cpu() && !cpu_has_bf16_matmul()) {
+  if (dtype == torch::kBFloat16 && device.is_cpu() && !cpu_features().bf16_matmul()) {
     throw std::invalid_argument(
         "--dtype bfloat16: this CPU has no bfloat16 matmul hardware (AVX512-BF16 or AMX-BF16), "
         "where libtorch's fallback is many times slower than float32; use --dtype float32");

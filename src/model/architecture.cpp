@@ -4,7 +4,6 @@
 #include <stdexcept>
 
 #include "ptune/io/gguf.h"
-#include "ptune/runtime/cpu_features.h"
 #include "ptune/util/registry.h"
 
 namespace ptune {
@@ -34,10 +33,6 @@ const Architecture* find_architecture(const std::string& name) {
 
 std::vector<std::string> architecture_names() {
   return architectures().names();
-}
-
-bool cpu_has_bf16_matmul() {
-  return cpu_features().bf16_matmul();  // other CPUs: false, the conservative answer
 }
 
 std::unique_ptr<Model> model_from_gguf(const gguf::GgufFile& file, torch::Device device,

@@ -85,10 +85,6 @@ class Model {
 std::unique_ptr<Model> model_from_gguf(const gguf::GgufFile& file,
                                        torch::Device device = torch::kCPU,
                                        torch::ScalarType matmul_dtype = torch::kFloat32);
-// Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX-BF16). Without it
-// libtorch falls back to a scalar GEMM: a SmolLM2 prefill measured over 10 minutes against
-// seconds in float32, so the CLI refuses --dtype bfloat16 on such CPUs and the benches skip it.
-bool cpu_has_bf16_matmul();
 
 // Opens the GGUF at `path` and calls model_from_gguf; errors are prefixed with the path.
 std::unique_ptr<Model> load_model(const std::string& path, torch::Device device = torch::kCPU,

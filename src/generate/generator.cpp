@@ -78,6 +78,62 @@ std::string StreamingText::flush() {
   return out;
 }
 
+std::string context_error(int64_t prompt_tokens, int64_t prefix_tokens, int64_t n_ctx) {
+  if (n_ctx <= 0 || prefix_tokens + prompt_tokens < n_ctx) return "";
+  return "the prompt is " + std::to_string(prompt_tokens) + " tokens" +
+         (prefix_tokens ? " after " + std::to_string(prefix_tokens) + " adapter tokens"
+                        : std::string()) +
+         ", which leaves no room in the model's context length of " + std::to_string(n_ctx);
+}
+
+TokenDecoder::TokenDecoder(const Tokenizer& tokenizer, const GenerateOptions& options,
+                           int64_t n_ctx)
+    : tokenizer_(tokenizer),
+      options_(options),
+      n_ctx_(n_ctx),
+      sampler_(options.sampling),
+      stream_(options.stop) {}
+
+TokenDecoder::Step TokenDecoder::next(const torch::Tensor& logits, int64_t cached,
+                                      int top_logprobs) {
+  // Sampling from NaN logits would quietly emit token 0 for ever.
+  if (!torch::isfinite(logits).all().item<bool>()) {
+    throw std::runtime_error("generate: the model's logits are NaN or Inf at generated token " +
+                             std::to_string(tokens_.size()) +
+                             " (check the model and adapter weights)");
+  }
+  Step step;
+  step.token = sampler_.sample(logits);
+  if (top_logprobs >= 0) {
+    const torch::Tensor lp = torch::log_softmax(logits.to(torch::kFloat32), 0);
+    step.logprob = lp[step.token].item<double>();
+    if (top_logprobs > 0) {
+      auto [values, ids] = lp.topk(std::min<int64_t>(top_logprobs, lp.size(0)));
+      for (int64_t i = 0; i < ids.size(0); ++i) {
+        step.top.emplace_back(static_cast<int32_t>(ids[i].item<int64_t>()),
+                              values[i].item<double>());
+      }
+    }
+  }
+  tokens_.push_back(step.token);
+  if (options_.stop_at_end_of_generation && tokenizer_.is_end_of_generation(step.token)) {
+    finish_reason_ = "stop";
+    done_ = true;
+    return step;
+  }
+  step.text = stream_.push(tokenizer_.token_to_bytes(step.token));
+  if (stream_.stopped()) {
+    finish_reason_ = "stop";
+    done_ = true;
+  } else if (static_cast<int64_t>(tokens_.size()) >= options_.max_tokens ||
+             (n_ctx_ > 0 && cached + 1 >= n_ctx_)) {
+    // Prompt + generated tokens stay within the context (HF's max_length = n_ctx), where
+    // llama.cpp stops too.
+    done_ = true;
+  }
+  return step;
+}
+
 GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
                         const std::vector<int32_t>& prompt, const GenerateOptions& opt,
                         const TextCallback& on_text, const PastKV* prefix) {
@@ -85,19 +141,10 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
   GenerateResult r;
   r.prompt_tokens = static_cast<int64_t>(prompt.size());
   if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
-  // The prompt (after an adapter's tokens) must leave room for one generated token; generation
-  // then stops at the context's end ("length"), where llama.cpp stops too.
   const int64_t n_ctx = model.config().n_ctx_train;
-  const int64_t used = (prefix ? prefix->length() : 0) + static_cast<int64_t>(prompt.size());
-  if (n_ctx > 0 && used >= n_ctx) {
-    throw std::invalid_argument(
-        "generate: the prompt is " + std::to_string(prompt.size()) + " tokens" +
-        (prefix ? " after " + std::to_string(prefix->length()) + " adapter tokens"
-                : std::string()) +
-        ", which leaves no room in the model's context length of " + std::to_string(n_ctx));
-  }
-  Sampler sampler(opt.sampling);
-  StreamingText stream(opt.stop);
+  const std::string too_long = context_error(r.prompt_tokens, prefix ? prefix->length() : 0, n_ctx);
+  if (!too_long.empty()) throw std::invalid_argument("generate: " + too_long);
+  TokenDecoder decoder(tokenizer, opt, n_ctx);
   auto emit = [&](const std::string& piece) {
     if (on_text && !piece.empty()) on_text(piece);
   };
@@ -115,37 +162,23 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer,
 
   PastKV cache = std::move(fr.present);
   torch::Tensor logits = fr.logits[0];
-  r.finish_reason = "length";
-  for (int i = 0; i < opt.max_tokens; ++i) {
-    // Sampling from NaN logits would quietly emit token 0 for ever.
-    if (!torch::isfinite(logits).all().item<bool>()) {
-      throw std::runtime_error("generate: the model's logits are NaN or Inf at generated token " +
-                               std::to_string(i) + " (check the model and adapter weights)");
-    }
-    int32_t id = sampler.sample(logits);
-    r.tokens.push_back(id);
-    if (opt.stop_at_end_of_generation && tokenizer.is_end_of_generation(id)) {
-      r.finish_reason = "stop";
-      break;
-    }
-    emit(stream.push(tokenizer.token_to_bytes(id)));
-    if (stream.stopped()) {
-      r.finish_reason = "stop";
-      break;
-    }
-    // Prompt + generated tokens stay within the context (HF's max_length = n_ctx).
-    if (i + 1 == opt.max_tokens || (n_ctx > 0 && cache.length() + 1 >= n_ctx)) break;
-    ForwardArgs step;
-    step.input_ids = torch::tensor({static_cast<int64_t>(id)}, torch::kInt64).view({1, 1});
-    step.past = &cache;
-    step.return_present = true;
-    step.logits_at = LogitsAt::Last;
-    ForwardResult sr = model.forward(step);
+  while (opt.max_tokens > 0) {
+    const TokenDecoder::Step step = decoder.next(logits, cache.length());
+    emit(step.text);
+    if (decoder.done()) break;
+    ForwardArgs next;
+    next.input_ids = torch::tensor({static_cast<int64_t>(step.token)}, torch::kInt64).view({1, 1});
+    next.past = &cache;
+    next.return_present = true;
+    next.logits_at = LogitsAt::Last;
+    ForwardResult sr = model.forward(next);
     cache = std::move(sr.present);
     logits = sr.logits[0];
   }
-  emit(stream.flush());
-  r.text = stream.text();
+  emit(decoder.flush());
+  r.tokens = decoder.tokens();
+  r.text = decoder.text();
+  r.finish_reason = decoder.finish_reason();
   r.decode_seconds = seconds_since(t1);
   return r;
 }

@@ -184,18 +184,11 @@ TunedPrompt load_tuned_prompt(const std::string& path, const Model& model) {
 }
 
 std::string TunedPrompt::place_in(const std::string& instruction) const {
-  const tasks::DiscretePrompt* p = discrete();
-  if (!p) return instruction;
-  switch (p->placement) {
-    case tasks::DiscretePrompt::Placement::Prefix:
-      return instruction.empty() ? p->text : p->text + " " + instruction;
-    case tasks::DiscretePrompt::Placement::Instruction:
-      return p->text;
-    case tasks::DiscretePrompt::Placement::Slot:
-      break;
+  try {
+    return artifact.place_in(instruction);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--adapter ") + e.what());
   }
-  throw std::invalid_argument("--adapter " + artifact.path + ": a prompt for the template slot '" +
-                              p->slot + "' needs a task template; use it with `ptune eval`");
 }
 
 }  // namespace ptune::cli

@@ -2,6 +2,7 @@
 #include "ptune/methods/prompt_artifact.h"
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "ptune/io/peft_config.h"
 #include "ptune/methods/registry.h"
@@ -43,6 +44,20 @@ std::string PromptArtifact::describe() const {
   }
   return "discrete prompt (" + std::string(tasks::placement_name(discrete->placement)) +
          (method.empty() ? "" : ", found by " + method) + ")";
+}
+
+std::string PromptArtifact::place_in(const std::string& instruction) const {
+  if (!discrete) return instruction;
+  switch (discrete->placement) {
+    case tasks::DiscretePrompt::Placement::Prefix:
+      return instruction.empty() ? discrete->text : discrete->text + " " + instruction;
+    case tasks::DiscretePrompt::Placement::Instruction:
+      return discrete->text;
+    case tasks::DiscretePrompt::Placement::Slot:
+      break;
+  }
+  throw std::invalid_argument(path + ": a prompt for the template slot '" + discrete->slot +
+                              "' needs a task template; use it with `ptune eval`");
 }
 
 PromptArtifact load_prompt_artifact(const std::string& path, const Model& model) {

@@ -25,6 +25,11 @@ struct PromptArtifact {
   // The virtual tokens' keys/values for one row ([1, Hkv, N, D] per layer), computed without
   // gradients; empty for a discrete prompt.
   PastKV state(const Model& model) const;
+  // For text without a task template (generate, chat, serve): the instruction (a system
+  // message, or the text before a plain prompt) with a discrete prompt placed as its placement
+  // says; the instruction itself for a continuous prompt. Throws std::invalid_argument for a
+  // slot placement, which needs a task template (eval).
+  std::string place_in(const std::string& instruction) const;
   // One line for logs: "prefix-tuning adapter, 20 virtual tokens" / "discrete prompt (prefix)".
   std::string describe() const;
 };

@@ -2,7 +2,8 @@
 """Writes the committed seed corpora of the parser fuzzers (fuzz/corpus/<target>/) from files
 already in the repository: the example task files, their data (a few rows, as JSONL, CSV and
 TSV), their templates, the PEFT adapter configs of tests/data, small trainer checkpoints in the
-layout src/train/checkpoint_file.cpp writes, and strings of the tokenizer parity corpus.
+layout src/train/checkpoint_file.cpp writes, strings of the tokenizer parity corpus, and
+OpenAI API request bodies.
 Standard library only; run from anywhere:
 
     python3 fuzz/make_seeds.py
@@ -132,6 +133,30 @@ def checkpoint_seeds():
         write("checkpoint", safetensors_file(tensors, meta))
 
 
+def api_request_seeds():
+    """Request bodies of /v1/completions (byte 0 even) and /v1/chat/completions (odd)."""
+    completions = [
+        {"model": "m", "prompt": "Hello", "max_tokens": 5},
+        {"model": "m", "prompt": ["Hi"], "temperature": 0.5, "top_p": 0.9, "seed": 7,
+         "stop": ["\n", "."], "stream": True, "stream_options": {"include_usage": True}},
+        {"model": "m", "prompt": "x", "logprobs": 2, "n": 1, "presence_penalty": 0, "echo": False,
+         "user": "u", "logit_bias": {}, "suffix": None},
+    ]
+    chats = [
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}]},
+        {"model": "m", "messages": [{"role": "developer", "content": "Be brief."},
+                                    {"role": "user", "content": [{"type": "text", "text": "a"}]},
+                                    {"role": "assistant", "content": "b"}],
+         "max_completion_tokens": 8, "logprobs": True, "top_logprobs": 3, "stream": True},
+        {"model": "m", "messages": [{"role": "user", "content": "x"}], "response_format":
+         {"type": "text"}, "tools": [], "max_tokens": 3},
+    ]
+    for body in completions:
+        write("api_request", b"\x00" + json.dumps(body).encode())
+    for body in chats:
+        write("api_request", b"\x01" + json.dumps(body).encode())
+
+
 if __name__ == "__main__":
     task_seeds()
     template_seeds()
@@ -139,6 +164,8 @@ if __name__ == "__main__":
     peft_seeds()
     checkpoint_seeds()
     tokenizer_seeds()
-    for target in ("task", "template", "data", "peft_config", "checkpoint", "tokenizer"):
+    api_request_seeds()
+    for target in ("task", "template", "data", "peft_config", "checkpoint", "tokenizer",
+                   "api_request"):
         n = len(os.listdir(os.path.join(CORPUS, target)))
         print("fuzz/corpus/%s: %d seeds" % (target, n))

@@ -1,0 +1,294 @@
+// Continuous batching with a tuned prompt per row (see engine.h for the contract).
+#include "ptune/serve/engine.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace ptune::serve {
+
+struct Engine::Sequence {
+  SequenceRequest request;
+  std::unique_ptr<TokenDecoder> decoder;
+  PastKV cache;            // while prefilling: [1, Hkv, cached, D] per layer
+  size_t prefilled = 0;    // prompt tokens run so far
+  int64_t cached = 0;      // real keys this sequence has (adapter + prompt + fed tokens)
+  int32_t next_token = 0;  // fed at the next decode step
+  bool finished = false;
+
+  bool cancelled() const { return request.cancelled && request.cancelled->load(); }
+};
+
+namespace {
+
+// `past` [B, Hkv, P, D] and `mask` [B, P] padded on the left to length L >= P with masked keys.
+void left_pad(PastKV& past, torch::Tensor& mask, int64_t L) {
+  const int64_t pad = L - past.length();
+  if (pad <= 0) return;
+  for (auto* layer : {&past.keys, &past.values}) {
+    for (torch::Tensor& t : *layer) {
+      auto zeros = torch::zeros({t.size(0), t.size(1), pad, t.size(3)}, t.options());
+      t = torch::cat({zeros, t}, 2);
+    }
+  }
+  mask = torch::cat({torch::zeros({mask.size(0), pad}, mask.options()), mask}, 1);
+}
+
+}  // namespace
+
+Engine::Engine(const Model& model, const Tokenizer& tokenizer, EngineOptions options)
+    : model_(model), tokenizer_(tokenizer), options_(options) {
+  if (options_.max_sequences < 1 || options_.max_queue < 0 || options_.prefill_chunk < 1) {
+    throw std::invalid_argument("engine: max_sequences and prefill_chunk must be at least 1");
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+Engine::~Engine() {
+  drain();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Engine::submit(SequenceRequest request) {
+  if (request.prompt.empty()) throw std::invalid_argument("the prompt is empty");
+  const int64_t prefix = request.prefix ? request.prefix->length() : 0;
+  const std::string too_long = context_error(static_cast<int64_t>(request.prompt.size()), prefix,
+                                             model_.config().n_ctx_train);
+  if (!too_long.empty()) throw std::invalid_argument(too_long);
+  request.options.sampling.validate();
+  auto s = std::make_unique<Sequence>();
+  s->request = std::move(request);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (draining_) throw std::runtime_error("the server is shutting down");
+    // A free running slot takes a request at once; beyond those, max_queue may wait.
+    const int64_t free_slots = std::max<int64_t>(0, options_.max_sequences - stats_.running);
+    if (static_cast<int64_t>(waiting_.size()) >= options_.max_queue + free_slots) {
+      throw QueueFullError("the queue is full (" + std::to_string(options_.max_queue) +
+                           " requests waiting)");
+    }
+    waiting_.push_back(std::move(s));
+    stats_.waiting = static_cast<int64_t>(waiting_.size());
+  }
+  wake_.notify_all();
+}
+
+void Engine::drain() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  draining_ = true;
+  idle_.wait(lock, [this] { return waiting_.empty() && stats_.running == 0; });
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+bool Engine::admit_locked() {
+  bool any = false;
+  while (!waiting_.empty() &&
+         static_cast<int>(prefilling_.size() + batch_.size()) < options_.max_sequences) {
+    auto& s = waiting_.front();
+    s->decoder =
+        std::make_unique<TokenDecoder>(tokenizer_, s->request.options, model_.config().n_ctx_train);
+    prefilling_.push_back(std::move(s));
+    waiting_.pop_front();
+    ++stats_.admitted;
+    ++stats_.running;
+    any = true;
+  }
+  stats_.waiting = static_cast<int64_t>(waiting_.size());
+  return any;
+}
+
+void Engine::loop() {
+  torch::InferenceMode inference;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] {
+        return stopping_ || !waiting_.empty() || !prefilling_.empty() || !batch_.empty();
+      });
+      if (stopping_ && waiting_.empty() && prefilling_.empty() && batch_.empty()) return;
+      admit_locked();
+    }
+    prefill_one();
+    decode_step();
+    leave_finished();
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (waiting_.empty() && stats_.running == 0) idle_.notify_all();
+  }
+}
+
+void Engine::finish(Sequence& s, const std::string& error) {
+  if (s.finished) return;
+  s.finished = true;
+  {
+    // Counted before the client hears of it, so /metrics read after a response includes it.
+    std::lock_guard<std::mutex> lock(mutex_);
+    --stats_.running;
+    ++stats_.finished;
+    if (!error.empty()) ++stats_.failed;
+    if (s.cancelled()) ++stats_.cancelled;
+    stats_.generated_tokens += static_cast<int64_t>(s.decoder->tokens().size());
+  }
+  SequenceEvent done;
+  done.final = true;
+  done.error = error;
+  if (error.empty()) {
+    done.step.text = s.decoder->flush();
+    done.finish_reason = s.cancelled() ? "cancelled" : s.decoder->finish_reason();
+  }
+  if (s.request.on_event) s.request.on_event(done);
+}
+
+void Engine::prefill_one() {
+  // Cancelled sequences still prefilling leave at once.
+  for (auto it = prefilling_.begin(); it != prefilling_.end();) {
+    if ((*it)->cancelled()) {
+      finish(**it, "");
+      it = prefilling_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (prefilling_.empty()) return;
+  Sequence& s = *prefilling_.front();
+  const auto& prompt = s.request.prompt;
+  const size_t n =
+      std::min(prompt.size() - s.prefilled, static_cast<size_t>(options_.prefill_chunk));
+  const bool last = s.prefilled + n == prompt.size();
+  try {
+    ForwardArgs args;
+    args.input_ids = torch::tensor(std::vector<int64_t>(prompt.begin() + s.prefilled,
+                                                        prompt.begin() + s.prefilled + n),
+                                   torch::kInt64)
+                         .unsqueeze(0);
+    args.past = s.cache.empty() ? s.request.prefix.get() : &s.cache;
+    args.return_present = true;
+    args.logits_at = last ? LogitsAt::Last : LogitsAt::None;
+    ForwardResult fr = model_.forward(args);
+    s.cache = std::move(fr.present);
+    s.prefilled += n;
+    s.cached = s.cache.length();
+    if (!last) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.prompt_tokens += static_cast<int64_t>(prompt.size());
+    }
+    SequenceEvent ev;
+    ev.step = s.decoder->next(fr.logits[0], s.cached, s.request.top_logprobs);
+    if (s.request.on_event) s.request.on_event(ev);
+    if (s.decoder->done()) {
+      finish(s, "");
+    } else {
+      s.next_token = ev.step.token;
+      join_batch(s);
+    }
+  } catch (const std::exception& e) {
+    finish(s, e.what());
+  }
+  // Done, or moved into the batch by join_batch: no longer prefilling.
+  if (last || s.finished) prefilling_.erase(prefilling_.begin());
+}
+
+void Engine::join_batch(Sequence& s) {
+  torch::Tensor mask = torch::ones({1, s.cached}, torch::kInt64);
+  PastKV cache = std::move(s.cache);
+  s.cache = PastKV();
+  if (batch_.empty()) {
+    past_ = std::move(cache);
+    mask_ = mask;
+  } else {
+    const int64_t L = std::max(past_.length(), cache.length());
+    left_pad(past_, mask_, L);
+    left_pad(cache, mask, L);
+    for (size_t l = 0; l < past_.keys.size(); ++l) {
+      past_.keys[l] = torch::cat({past_.keys[l], cache.keys[l]}, 0);
+      past_.values[l] = torch::cat({past_.values[l], cache.values[l]}, 0);
+    }
+    mask_ = torch::cat({mask_, mask}, 0);
+  }
+  // The prefill list owns the sequence until prefill_one erases it; the batch takes it over.
+  for (auto& p : prefilling_) {
+    if (p.get() == &s) {
+      batch_.push_back(std::move(p));
+      break;
+    }
+  }
+}
+
+void Engine::decode_step() {
+  if (batch_.empty()) return;
+  const int64_t B = static_cast<int64_t>(batch_.size());
+  std::vector<int64_t> ids;
+  for (const auto& s : batch_) ids.push_back(s->next_token);
+  ForwardArgs args;
+  args.input_ids = torch::tensor(ids, torch::kInt64).view({B, 1});
+  mask_ = torch::cat({mask_, torch::ones({B, 1}, torch::kInt64)}, 1);
+  args.attention_mask = mask_;
+  args.past = &past_;
+  args.return_present = true;
+  args.logits_at = LogitsAt::Last;
+  try {
+    ForwardResult fr = model_.forward(args);
+    past_ = std::move(fr.present);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.decode_steps;
+      stats_.decode_rows += B;
+      stats_.max_batch = std::max(stats_.max_batch, B);
+    }
+    for (int64_t i = 0; i < B; ++i) {
+      Sequence& s = *batch_[i];
+      ++s.cached;
+      if (s.cancelled()) continue;  // leaves in leave_finished
+      try {
+        SequenceEvent ev;
+        ev.step = s.decoder->next(fr.logits[i], s.cached, s.request.top_logprobs);
+        if (s.request.on_event) s.request.on_event(ev);
+        s.next_token = ev.step.token;
+        if (s.decoder->done()) finish(s, "");
+      } catch (const std::exception& e) {
+        finish(s, e.what());
+      }
+    }
+  } catch (const std::exception& e) {
+    // The forward itself failed (e.g. out of memory): every row of this batch fails, named.
+    for (auto& s : batch_) finish(*s, std::string("the batched forward failed: ") + e.what());
+  }
+}
+
+void Engine::leave_finished() {
+  std::vector<int64_t> keep;
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (batch_[i]->cancelled()) finish(*batch_[i], "");
+    if (!batch_[i]->finished) keep.push_back(static_cast<int64_t>(i));
+  }
+  if (keep.size() == batch_.size()) return;
+  std::vector<std::unique_ptr<Sequence>> rows;
+  for (int64_t i : keep) rows.push_back(std::move(batch_[i]));
+  batch_ = std::move(rows);
+  if (batch_.empty()) {
+    past_ = PastKV();
+    mask_ = torch::Tensor();
+    return;
+  }
+  const torch::Tensor index = torch::tensor(keep, torch::kInt64);
+  past_ = select_past_rows(past_, index);
+  mask_ = mask_.index_select(0, index);
+  // Columns no remaining row attends to (a long sequence that left) are dropped.
+  const int64_t first = mask_.to(torch::kBool).any(0).to(torch::kInt64).argmax().item<int64_t>();
+  if (first > 0) {
+    for (auto* layer : {&past_.keys, &past_.values}) {
+      for (torch::Tensor& t : *layer) t = t.narrow(2, first, t.size(2) - first);
+    }
+    mask_ = mask_.narrow(1, first, mask_.size(1) - first);
+  }
+}
+
+}  // namespace ptune::serve

@@ -114,5 +114,6 @@ void register_tune(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_runs(CLI::App& app);
 void register_report(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace ptune::cli

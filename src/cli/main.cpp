@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   ptune::cli::register_tune(app);
   ptune::cli::register_runs(app);
   ptune::cli::register_report(app);
+  ptune::cli::register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,399 @@
+// `ptune serve`'s HTTP side on a loopback port, with a tiny model and two adapters (a continuous
+// one and a discrete one): every route, streaming, every error code, concurrent mixed-adapter
+// requests equal to the same requests one at a time, cancellation when a stream's client goes
+// away, and stop() draining in-flight requests.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "ptune/generate/generator.h"
+#include "ptune/serve/openai_api.h"
+#include "ptune/serve/server.h"
+#include "serve_fixture.h"
+
+namespace ptune::serve {
+namespace {
+
+using nlohmann::json;
+
+// A server on a free loopback port, listening on its own thread until the fixture ends.
+class ServerTest : public ::testing::Test {
+ protected:
+  void start(ServerOptions o = {}, std::vector<ServedAdapter> adapters = default_adapters(),
+             const Model& model = test::serve_model()) {
+    o.port = 0;
+    o.model_id = "tiny";
+    server_ = std::make_unique<Server>(model, test::serve_tokenizer(), std::move(adapters), o);
+    server_->bind();
+    thread_ = std::thread([this] { server_->listen(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(120, 0);
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // "soft": the prefix-tuning adapter PEFT saved for the tiny llama's dimensions (3 virtual
+  // tokens); "hard": a discrete prompt file.
+  static std::vector<ServedAdapter> default_adapters() {
+    std::vector<ServedAdapter> out;
+    out.push_back(soft_adapter());
+    const std::string file = ::testing::TempDir() + "/hard_prompt.json";
+    std::ofstream(file) << R"({"format": "ptune-discrete-prompt", "version": 1,
+                              "text": "Answer kindly.", "placement": "prefix"})";
+    out.push_back(load_served_adapter("hard", file, test::serve_model()));
+    return out;
+  }
+  static ServedAdapter soft_adapter() {
+    return load_served_adapter("soft", test::data_path("peft/prefix_tuning"), test::serve_model());
+  }
+
+  httplib::Result post(const std::string& path, const json& body,
+                       const httplib::Headers& headers = {}) {
+    return client_->Post(path.c_str(), headers, body.dump(), "application/json");
+  }
+  json post_ok(const std::string& path, const json& body) {
+    auto r = post(path, body);
+    EXPECT_TRUE(r) << httplib::to_string(r.error());
+    if (!r) return json();
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body);
+  }
+  // The error body of a request that must fail with `status`.
+  json post_error(const std::string& path, const std::string& body, int status) {
+    auto r = client_->Post(path.c_str(), body, "application/json");
+    EXPECT_TRUE(r);
+    if (!r) return json();
+    EXPECT_EQ(r->status, status) << body << " -> " << r->body;
+    const json j = json::parse(r->body, nullptr, false);
+    EXPECT_TRUE(j.contains("error")) << r->body;
+    return j.value("error", json::object());
+  }
+
+  // What generate() gives for `text` alone (greedy), after `adapter`'s keys/values if any, as
+  // JSON carries it: the random model emits bytes that are not UTF-8, which become U+FFFD.
+  static std::string alone(const std::string& text, int max_tokens,
+                           const PastKV* adapter = nullptr) {
+    GenerateOptions o;
+    o.max_tokens = max_tokens;
+    const std::string raw = generate(test::serve_model(), test::serve_tokenizer(),
+                                     test::serve_tokenizer().encode(text), o, nullptr, adapter)
+                                .text;
+    return json::parse(to_json_text(json(raw))).get<std::string>();
+  }
+
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ServerTest, HealthModelsAndMetrics) {
+  start();
+  auto h = client_->Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  auto m = client_->Get("/v1/models");
+  ASSERT_TRUE(m);
+  const json models = json::parse(m->body);
+  ASSERT_EQ(models["data"].size(), 3u);
+  EXPECT_EQ(models["data"][0]["id"], "tiny");
+  EXPECT_EQ(models["data"][1]["id"], "hard");
+  EXPECT_EQ(models["data"][2]["id"], "soft");
+  post_ok("/v1/completions", {{"model", "tiny"}, {"prompt", "hi"}, {"max_tokens", 3}});
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("ptune_requests_total{route=\"/v1/completions\",code=\"200\"} 1"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("ptune_generated_tokens_total 3"), std::string::npos);
+  EXPECT_NE(metrics->body.find("ptune_adapters 2"), std::string::npos);
+}
+
+TEST_F(ServerTest, CompletionsEqualGenerateForEachModelId) {
+  start();
+  const json base =
+      post_ok("/v1/completions",
+              {{"model", "tiny"}, {"prompt", "Hello"}, {"max_tokens", 8}, {"temperature", 0}});
+  EXPECT_EQ(base["choices"][0]["text"], alone("Hello", 8));
+  EXPECT_EQ(base["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(base["usage"]["completion_tokens"], 8);
+  EXPECT_EQ(base["usage"]["prompt_tokens"], 5);
+
+  const ServedAdapter soft = soft_adapter();
+  ASSERT_NE(soft.state, nullptr);
+  const json tuned =
+      post_ok("/v1/completions",
+              {{"model", "soft"}, {"prompt", "Hello"}, {"max_tokens", 8}, {"temperature", 0}});
+  EXPECT_EQ(tuned["choices"][0]["text"], alone("Hello", 8, soft.state.get()));
+  EXPECT_EQ(tuned["model"], "soft");
+
+  const json hard =
+      post_ok("/v1/completions",
+              {{"model", "hard"}, {"prompt", "Hello"}, {"max_tokens", 8}, {"temperature", 0}});
+  EXPECT_EQ(hard["choices"][0]["text"], alone("Answer kindly.\n\nHello", 8));
+
+  const json echoed = post_ok("/v1/completions", {{"model", "tiny"},
+                                                  {"prompt", "Hello"},
+                                                  {"max_tokens", 8},
+                                                  {"temperature", 0},
+                                                  {"echo", true}});
+  EXPECT_EQ(echoed["choices"][0]["text"], "Hello" + alone("Hello", 8));
+}
+
+TEST_F(ServerTest, ChatGoesThroughTheTemplateAndLogprobsAreConsistent) {
+  start();
+  const json r =
+      post_ok("/v1/chat/completions", {{"model", "tiny"},
+                                       {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                                       {"max_tokens", 5},
+                                       {"temperature", 0},
+                                       {"logprobs", true},
+                                       {"top_logprobs", 2}});
+  EXPECT_EQ(r["object"], "chat.completion");
+  EXPECT_EQ(r["choices"][0]["message"]["content"],
+            alone("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", 5));
+  const json& content = r["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 5u);
+  for (const json& t : content) {
+    ASSERT_EQ(t["top_logprobs"].size(), 2u);
+    // Greedy: the chosen token is the best one.
+    EXPECT_EQ(t["token"], t["top_logprobs"][0]["token"]);
+    EXPECT_DOUBLE_EQ(t["logprob"].get<double>(), t["top_logprobs"][0]["logprob"].get<double>());
+    EXPECT_LE(t["logprob"].get<double>(), 0.0);
+  }
+}
+
+// The text of an SSE stream's chunks, and whether it ended with [DONE].
+struct Stream {
+  std::string text, finish_reason;
+  bool done = false;
+  bool usage = false;
+};
+Stream read_stream(const std::string& body, bool chat) {
+  Stream s;
+  size_t at = 0;
+  while ((at = body.find("data: ", at)) != std::string::npos) {
+    const size_t end = body.find("\n\n", at);
+    const std::string data = body.substr(at + 6, end - at - 6);
+    at = end;
+    if (data == "[DONE]") {
+      s.done = true;
+      continue;
+    }
+    const json chunk = json::parse(data);
+    if (chunk.contains("usage")) s.usage = true;
+    if (chunk["choices"].empty()) continue;
+    const json& c = chunk["choices"][0];
+    s.text += chat ? c["delta"].value("content", "") : c["text"].get<std::string>();
+    if (!c["finish_reason"].is_null()) s.finish_reason = c["finish_reason"];
+  }
+  return s;
+}
+
+TEST_F(ServerTest, StreamsAsServerSentEvents) {
+  start();
+  auto r = post("/v1/chat/completions", {{"model", "soft"},
+                                         {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                                         {"max_tokens", 12},
+                                         {"temperature", 0},
+                                         {"stream", true},
+                                         {"stream_options", {{"include_usage", true}}}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/event-stream");
+  const Stream s = read_stream(r->body, true);
+  const json whole =
+      post_ok("/v1/chat/completions", {{"model", "soft"},
+                                       {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                                       {"max_tokens", 12},
+                                       {"temperature", 0}});
+  EXPECT_EQ(s.text, whole["choices"][0]["message"]["content"]);
+  EXPECT_EQ(s.finish_reason, "length");
+  EXPECT_TRUE(s.done);
+  EXPECT_TRUE(s.usage);
+  EXPECT_EQ(r->body.find("data: {"), 0u);
+  EXPECT_NE(r->body.find("\"role\":\"assistant\""), std::string::npos);
+
+  auto c = post("/v1/completions", {{"model", "tiny"},
+                                    {"prompt", "abc"},
+                                    {"max_tokens", 6},
+                                    {"temperature", 0},
+                                    {"stream", true}});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(read_stream(c->body, false).text, alone("abc", 6));
+}
+
+TEST_F(ServerTest, EveryErrorHasOpenAisShapeAndTheRightStatus) {
+  ServerOptions o;
+  o.max_body_bytes = 4096;
+  start(o);
+  EXPECT_EQ(post_error("/v1/completions", "{not json", 400)["type"], "invalid_request_error");
+  EXPECT_EQ(
+      post_error("/v1/completions", R"({"model":"tiny","prompt":"x","max_token":3})", 400)["param"],
+      "max_token");
+  const json missing = post_error("/v1/completions", R"({"model":"nope","prompt":"x"})", 404);
+  EXPECT_EQ(missing["code"], "model_not_found");
+  const json too_many =
+      post_error("/v1/completions", R"({"model":"tiny","prompt":"x","max_tokens":100000})", 400);
+  EXPECT_EQ(too_many["param"], "max_tokens");
+  EXPECT_NE(too_many["message"].get<std::string>().find("context length"), std::string::npos);
+  const std::string huge = R"({"model":"tiny","prompt":")" + std::string(10000, 'a') + "\"}";
+  post_error("/v1/completions", huge, 413);
+  post_error("/v1/nothing", "{}", 404);
+  const std::string long_prompt =
+      R"({"model":"tiny","prompt":")" + std::string(300, 'a') + R"(","max_tokens":1})";
+  EXPECT_EQ(post_error("/v1/completions", long_prompt, 400)["param"], "prompt");
+  // The server is still up after all of that.
+  post_ok("/v1/completions", {{"model", "tiny"}, {"prompt", "x"}, {"max_tokens", 1}});
+}
+
+TEST_F(ServerTest, ApiKeyIsRequiredWhenSet) {
+  ServerOptions o;
+  o.api_key = "s3cret";
+  start(o);
+  auto no_key = client_->Get("/v1/models");
+  ASSERT_TRUE(no_key);
+  EXPECT_EQ(no_key->status, 401);
+  EXPECT_EQ(json::parse(no_key->body)["error"]["code"], "invalid_api_key");
+  auto wrong = client_->Get("/v1/models", {{"Authorization", "Bearer s3creT"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto right = client_->Get("/v1/models", {{"Authorization", "Bearer s3cret"}});
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200);
+  EXPECT_EQ(client_->Get("/health")->status, 200);  // health needs no key
+}
+
+TEST_F(ServerTest, ConcurrentMixedAdapterRequestsEqualSequentialOnes) {
+  start();
+  const std::vector<std::pair<std::string, std::string>> jobs = {
+      {"tiny", "one"},  {"soft", "two"}, {"hard", "three"}, {"soft", "four four"},
+      {"tiny", "five"}, {"hard", "six"}, {"soft", "seven"}, {"tiny", "eight"}};
+  auto body = [&](size_t i) {
+    return json{{"model", jobs[i].first},
+                {"prompt", jobs[i].second},
+                {"max_tokens", 10 + static_cast<int>(i)},
+                {"temperature", 0}};
+  };
+  std::vector<std::string> sequential;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    sequential.push_back(post_ok("/v1/completions", body(i))["choices"][0]["text"]);
+  }
+  std::vector<std::string> concurrent(jobs.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    threads.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_read_timeout(120, 0);
+      auto r = c.Post("/v1/completions", body(i).dump(), "application/json");
+      if (r && r->status == 200) concurrent[i] = json::parse(r->body)["choices"][0]["text"];
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(concurrent, sequential);
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->body.find("ptune_decode_batch_max 1\n"), std::string::npos)
+      << "the concurrent requests never shared a forward";
+}
+
+TEST_F(ServerTest, FullQueueAnswers429WithRetryAfter) {
+  ServerOptions o;
+  o.engine.max_sequences = 1;
+  o.engine.max_queue = 0;
+  start(o);
+  std::thread busy([&] {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(120, 0);
+    c.Post("/v1/completions", R"({"model":"tiny","prompt":"busy","max_tokens":200})",
+           "application/json");
+  });
+  // Wait until the long request runs, then another is refused.
+  for (int i = 0; i < 200; ++i) {
+    auto m = client_->Get("/metrics");
+    if (m && m->body.find("ptune_sequences_running 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto r = client_->Post("/v1/completions", R"({"model":"tiny","prompt":"x","max_tokens":1})",
+                         "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429) << r->body;
+  EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(json::parse(r->body)["error"]["type"], "rate_limit_error");
+  busy.join();
+}
+
+TEST_F(ServerTest, AClientThatLeavesAStreamCancelsItsSequence) {
+  // A wider model, so that 240 tokens take long enough (about a second) for the client's
+  // hang-up to arrive while the sequence still runs.
+  test::TinyLlama wide = test::serve_model_spec();
+  wide.n_embd = 512;
+  wide.n_ff = 1024;
+  wide.n_layer = 6;
+  wide.n_head = 8;
+  start({}, {}, test::tiny_model(wide));
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.body = R"({"model":"tiny","prompt":"leave","max_tokens":240,"stream":true})";
+  req.set_header("Content-Type", "application/json");
+  int chunks = 0;
+  req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return ++chunks < 1; };
+  client_->send(req);  // returns once the receiver says stop, closing the connection
+  bool cancelled = false;
+  for (int i = 0; i < 500 && !cancelled; ++i) {
+    auto m = client_->Get("/metrics");
+    cancelled = m && m->body.find("ptune_sequences_cancelled_total 1") != std::string::npos;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(cancelled);
+  auto m = client_->Get("/metrics");
+  ASSERT_TRUE(m);
+  // It stopped well before its 240 tokens.
+  const std::string counter = "\nptune_generated_tokens_total ";
+  const size_t at = m->body.find(counter);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_LT(std::stoll(m->body.substr(at + counter.size())), 240);
+}
+
+TEST_F(ServerTest, StopDrainsInFlightRequests) {
+  start();
+  std::vector<int> status(3, 0);
+  std::vector<std::string> text(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_read_timeout(120, 0);
+      auto r = c.Post("/v1/completions",
+                      json{{"model", "tiny"},
+                           {"prompt", "drain " + std::to_string(i)},
+                           {"max_tokens", 60},
+                           {"temperature", 0}}
+                          .dump(),
+                      "application/json");
+      if (r) {
+        status[i] = r->status;
+        text[i] = json::parse(r->body)["choices"][0]["text"];
+      }
+    });
+  }
+  for (int i = 0; i < 300; ++i) {
+    auto m = client_->Get("/metrics");
+    if (m && m->body.find("ptune_sequences_running 3") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server_->stop();
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(status[i], 200) << i;
+    EXPECT_EQ(text[i], alone("drain " + std::to_string(i), 60)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace ptune::serve

@@ -19,6 +19,7 @@ namespace {
 struct ServeOptions {
   ModelOptions model;
   std::vector<std::string> adapters;  // NAME=PATH
+  std::vector<std::string> tasks;     // MODEL_ID=TASK.json
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string model_id, api_key_env;
@@ -38,14 +39,33 @@ bool loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
 
+// NAME=PATH split at the first '='; throws std::invalid_argument naming `flag` otherwise.
+std::pair<std::string, std::string> name_and_path(const std::string& flag,
+                                                  const std::string& spec) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+    throw std::invalid_argument(flag + " '" + spec + "': expected NAME=PATH");
+  }
+  return {spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
+std::vector<serve::ServedTask> load_tasks(const ServeOptions& o) {
+  std::vector<serve::ServedTask> out;
+  for (const std::string& spec : o.tasks) {
+    const auto [id, path] = name_and_path("--task", spec);
+    try {
+      out.push_back(serve::load_served_task(id, path));
+    } catch (const std::exception& e) {
+      throw std::invalid_argument("--task " + id + ": " + e.what());
+    }
+  }
+  return out;
+}
+
 std::vector<serve::ServedAdapter> load_adapters(const ServeOptions& o, const Model& model) {
   std::vector<serve::ServedAdapter> out;
   for (const std::string& spec : o.adapters) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
-      throw std::invalid_argument("--adapter '" + spec + "': expected NAME=PATH");
-    }
-    const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
+    const auto [name, path] = name_and_path("--adapter", spec);
     try {
       out.push_back(serve::load_served_adapter(name, path, model));
     } catch (const std::exception& e) {
@@ -84,11 +104,12 @@ void run_serve(const ServeOptions& o) {
     std::cerr << "warning: listening on " << o.host
               << " without an API key; anyone who can reach it can use it (--api-key-env)\n";
   }
+  std::vector<serve::ServedTask> tasks = load_tasks(o);  // a bad task file fails before the model
   const Loaded l = load(o.model, /*with_model=*/true);
   std::vector<serve::ServedAdapter> adapters = load_adapters(o, *l.model);
   std::string names;
   for (const auto& a : adapters) names += (names.empty() ? "" : ", ") + a.name;
-  serve::Server server(*l.model, *l.tokenizer, std::move(adapters), so);
+  serve::Server server(*l.model, *l.tokenizer, std::move(adapters), so, std::move(tasks));
   server.bind();
   std::cerr << "ptune serve: listening on http://" << o.host << ":" << server.port() << "/v1"
             << " (model " << so.model_id << (names.empty() ? "" : "; adapters " + names) << ")"
@@ -120,6 +141,10 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--adapter", opts->adapters,
                   "NAME=PATH: serve a tuned prompt (adapter folder or discrete prompt file) as "
                   "model id NAME (repeatable)");
+  cmd->add_option("--task", opts->tasks,
+                  "MODEL_ID=TASK.json: serve POST /v1/classify for that model id (the base "
+                  "model's or an adapter's) with this classification task's template, "
+                  "verbalizer and demos (repeatable)");
   cmd->add_option("--host", opts->host, "Address to listen on (loopback unless you say so)")
       ->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0 = any free port; the log line says which)")

@@ -70,6 +70,10 @@ void multiple_choice_strategy(EvalRun& run, Outcomes& out);
 // way), so they share one strategy.
 void text_strategy(EvalRun& run, Outcomes& out);
 
+// Classification without gold labels: per example, the label log-probabilities (calibrated
+// when the task asks) in class_names order.
+std::vector<std::vector<double>> label_log_probabilities(EvalRun& run);
+
 // summary.json for a finished run.
 nlohmann::json summary_json(const EvalRun& run, const BootstrapOptions& boot, double seconds);
 

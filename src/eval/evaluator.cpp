@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <stdexcept>
 
@@ -243,6 +244,28 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
   res.summary = detail::summary_json(run, boot, res.seconds);
   res.records = std::move(run.records);
   return res;
+}
+
+std::vector<LabelDistribution> classify(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
+                                        const Model& model, const Tokenizer& tok,
+                                        std::vector<Example> inputs, const EvalOptions& opt) {
+  const tasks::TaskSpec task = apply_overrides(task_in, opt);
+  if (task.type != tasks::TaskType::Classification) {
+    throw std::invalid_argument("task '" + task.name + "' is not a classification task");
+  }
+  if (inputs.empty()) return {};
+  detail::EvalRun run(task, data, std::move(inputs), model, tok, opt, nullptr);
+  const std::vector<std::vector<double>> log_probs = detail::label_log_probabilities(run);
+  std::vector<LabelDistribution> out(run.size());
+  for (size_t i = 0; i < run.size(); ++i) {
+    const std::vector<std::string> names = run.prompts.class_names(run.examples[i]);
+    for (size_t l = 0; l < names.size(); ++l) {
+      out[i].labels.emplace_back(names[l], std::exp(log_probs[i][l]));
+    }
+    std::stable_sort(out[i].labels.begin(), out[i].labels.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+  }
+  return out;
 }
 
 }  // namespace ptune::eval

@@ -24,7 +24,8 @@ struct RankPlan {
   std::vector<std::vector<size_t>> content_free;          // per example: its calibration requests
 };
 
-RankPlan plan_requests(const EvalRun& run) {
+// `with_gold`: also each example's gold index (examples to classify have none).
+RankPlan plan_requests(const EvalRun& run, bool with_gold = true) {
   const size_t n = run.size();
   RankPlan plan;
   plan.requests.resize(n);
@@ -33,7 +34,8 @@ RankPlan plan_requests(const EvalRun& run) {
   plan.gold.resize(n);
   for (size_t i = 0; i < n; ++i) {
     plan.candidates[i] = run.prompts.candidates(run.examples[i]);
-    plan.gold[i] = run.prompts.gold_index(run.examples[i]);  // a bad gold fails before scoring
+    // A bad gold fails before scoring.
+    if (with_gold) plan.gold[i] = run.prompts.gold_index(run.examples[i]);
     plan.requests[i].context = run.ids[i];
     for (const auto& c : plan.candidates[i]) {
       plan.requests[i].continuations.push_back(run.encode_continuation(c.continuation));
@@ -154,6 +156,18 @@ size_t rank_examples(EvalRun& run, Outcomes& out) {
 }
 
 }  // namespace
+
+std::vector<std::vector<double>> label_log_probabilities(EvalRun& run) {
+  RankPlan plan = plan_requests(run, /*with_gold=*/false);
+  if (run.task.scoring.calibration) add_content_free(run, plan);
+  const auto scores = run.score(plan.requests, "scoring");
+  std::vector<std::vector<double>> out;
+  for (size_t i = 0; i < run.size(); ++i) {
+    const std::vector<double> raw = label_scores(run, plan, scores, i, i);
+    out.push_back(label_log_probs(run, plan, scores, i, raw, run.records[i]));
+  }
+  return out;
+}
 
 void classification_strategy(EvalRun& run, Outcomes& out) {
   rank_examples(run, out);

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -14,8 +15,10 @@
 #include <random>
 #include <regex>
 
+#include "ptune/eval/evaluator.h"
 #include "ptune/generate/chat_template.h"
 #include "ptune/serve/openai_api.h"
+#include "ptune/tasks/prompt.h"
 #include "ptune/util/errors.h"
 #include "serve/metrics.h"
 
@@ -112,10 +115,24 @@ ServedAdapter load_served_adapter(const std::string& name, const std::string& pa
   return a;
 }
 
+ServedTask load_served_task(const std::string& model_id, const std::string& path) {
+  ServedTask t;
+  t.model_id = model_id;
+  t.task = tasks::load_task(path);
+  if (t.task.type != tasks::TaskType::Classification) {
+    throw std::invalid_argument(path + ": /v1/classify serves classification tasks; this one is " +
+                                "not");
+  }
+  t.data = tasks::load_task_data(t.task);
+  return t;
+}
+
 struct Server::Impl {
   const Model& model;
   const Tokenizer& tok;
   std::map<std::string, ServedAdapter> adapters;
+  std::map<std::string, ServedTask> tasks;
+  std::mutex classify_mutex;  // one classification at a time beside the engine's decoding
   ServerOptions opt;
   std::optional<ChatTemplate> chat_template;
   std::string chat_template_error;
@@ -127,7 +144,8 @@ struct Server::Impl {
   std::once_flag stopped;
   int64_t created = std::time(nullptr);
 
-  Impl(const Model& m, const Tokenizer& t, std::vector<ServedAdapter> list, ServerOptions o)
+  Impl(const Model& m, const Tokenizer& t, std::vector<ServedAdapter> list, ServerOptions o,
+       std::vector<ServedTask> task_list)
       : model(m), tok(t), opt(std::move(o)), engine(m, t, opt.engine) {
     for (ServedAdapter& a : list) {
       if (a.name == opt.model_id || adapters.count(a.name)) {
@@ -135,6 +153,17 @@ struct Server::Impl {
       }
       std::string name = a.name;
       adapters.emplace(std::move(name), std::move(a));
+    }
+    for (ServedTask& task : task_list) {
+      if (task.model_id != opt.model_id && !adapters.count(task.model_id)) {
+        throw std::invalid_argument("a task for '" + task.model_id +
+                                    "', which is neither the model nor an adapter");
+      }
+      if (tasks.count(task.model_id)) {
+        throw std::invalid_argument("two tasks for '" + task.model_id + "'");
+      }
+      std::string id = task.model_id;
+      tasks.emplace(std::move(id), std::move(task));
     }
     try {
       chat_template.emplace(tok.spec().chat_template);
@@ -155,6 +184,7 @@ struct Server::Impl {
                      std::shared_ptr<std::atomic<bool>> cancelled, Clock::time_point t0);
   void respond_stream(const Prepared& p, httplib::Response& res, std::shared_ptr<Channel> ch,
                       std::shared_ptr<std::atomic<bool>> cancelled, Clock::time_point t0);
+  void classify(const httplib::Request& req, httplib::Response& res);
   json models_body() const;
   std::string new_id(bool chat) {
     char buf[32];
@@ -402,6 +432,72 @@ void Server::Impl::respond_stream(const Prepared& p, httplib::Response& res,
       });
 }
 
+void Server::Impl::classify(const httplib::Request& req, httplib::Response& res) {
+  authorize(req);
+  if (draining) throw ApiError(503, "server_error", "the server is shutting down");
+  const ClassifyRequest r = parse_classify_request(req.body);
+  const ServedAdapter* adapter = adapter_for(r.model);
+  auto it = tasks.find(r.model);
+  if (it == tasks.end()) {
+    throw invalid_request("model", "no task is served for '" + util::clipped(r.model) +
+                                       "' (start the server with --task " + util::clipped(r.model) +
+                                       "=TASK.json)");
+  }
+  const ServedTask& served = it->second;
+  // The task's query fields: a plain text fills its only one.
+  const tasks::PromptBuilder prompts(served.task);
+  std::vector<std::string> fields = prompts.query_template().fields();
+  fields.erase(std::remove(fields.begin(), fields.end(), prompts.label_field()), fields.end());
+  std::vector<tasks::Example> inputs;
+  for (size_t i = 0; i < r.inputs.size(); ++i) {
+    tasks::Example ex;
+    ex.source = "input[" + std::to_string(i) + "]";
+    for (const auto& [key, value] : r.inputs[i]) {
+      if (!key.empty()) {
+        ex.fields[key] = value;
+      } else if (fields.size() == 1) {
+        ex.fields[fields[0]] = value;
+      } else {
+        std::string names;
+        for (const auto& f : fields) names += (names.empty() ? "" : ", ") + f;
+        throw invalid_request("input", "this task's template reads several fields (" + names +
+                                           "); give each input as an object of them");
+      }
+    }
+    for (const std::string& f : fields) {
+      if (!ex.has(f)) throw invalid_request(ex.source, "missing the field '" + f + "'");
+    }
+    inputs.push_back(std::move(ex));
+  }
+  eval::EvalOptions o;
+  if (adapter) {
+    o.scorer.base = adapter->state.get();
+    if (adapter->artifact.discrete) o.discrete_prompt = &*adapter->artifact.discrete;
+  }
+  std::vector<eval::LabelDistribution> out;
+  {
+    torch::InferenceMode inference;
+    std::lock_guard<std::mutex> lock(classify_mutex);
+    try {
+      out = eval::classify(served.task, served.data, model, tok, std::move(inputs), o);
+    } catch (const std::invalid_argument& e) {
+      throw invalid_request("input", e.what());
+    }
+  }
+  json data = json::array();
+  for (size_t i = 0; i < out.size(); ++i) {
+    json labels = json::array();
+    for (const auto& [label, p] : out[i].labels) {
+      labels.push_back({{"label", label}, {"probability", p}});
+    }
+    data.push_back({{"object", "classification"},
+                    {"index", i},
+                    {"label", out[i].labels.empty() ? "" : out[i].labels[0].first},
+                    {"labels", labels}});
+  }
+  send_json(res, 200, {{"object", "list"}, {"model", r.model}, {"data", data}});
+}
+
 json Server::Impl::models_body() const {
   json data = json::array();
   data.push_back({{"id", opt.model_id},
@@ -416,6 +512,10 @@ json Server::Impl::models_body() const {
                     {"owned_by", "ptune"},
                     {"parent", opt.model_id},
                     {"ptune", {{"kind", a.artifact.describe()}, {"path", a.artifact.path}}}});
+  }
+  for (json& m : data) {
+    auto it = tasks.find(m["id"].get<std::string>());
+    if (it != tasks.end()) m["ptune"]["task"] = it->second.task.name;
   }
   return {{"object", "list"}, {"data", data}};
 }
@@ -456,6 +556,10 @@ void Server::Impl::routes() {
                                                                         httplib::Response& res) {
               generate(req, res, true);
             }));
+  http.Post("/v1/classify",
+            wrap("/v1/classify", [this](const httplib::Request& req, httplib::Response& res) {
+              classify(req, res);
+            }));
   // What httplib answers itself (no such route, a body over the limit, a malformed request)
   // gets OpenAI's error shape too.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -477,8 +581,9 @@ void Server::Impl::routes() {
 }
 
 Server::Server(const Model& model, const Tokenizer& tokenizer, std::vector<ServedAdapter> adapters,
-               ServerOptions options)
-    : impl_(std::make_unique<Impl>(model, tokenizer, std::move(adapters), std::move(options))) {
+               ServerOptions options, std::vector<ServedTask> tasks)
+    : impl_(std::make_unique<Impl>(model, tokenizer, std::move(adapters), std::move(options),
+                                   std::move(tasks))) {
   if (!valid_model_id(impl_->opt.model_id)) {
     throw std::invalid_argument("model id '" + util::clipped(impl_->opt.model_id) +
                                 "' is not valid (letters, digits and ._:/- , at most 128)");

@@ -11,8 +11,12 @@ TMP=$(mktemp -d)
 source "$(dirname "$0")/check.sh"
 PEFT="$ROOT/tests/data/peft_smollm2"
 
+INTENT="$ROOT/examples/support-intent/task.json"
+# What `ptune eval` predicts for nine test messages, to hold /v1/classify to.
+"$PTUNE" eval --task "$INTENT" --limit 9 --progress off --no-record -o "$TMP/eval" >/dev/null
+
 "$PTUNE" serve --port 0 --model-id smol --adapter soft="$PEFT/prefix_tuning" \
-  --adapter prompt="$PEFT/prompt_tuning" >"$TMP/log" 2>&1 &
+  --adapter prompt="$PEFT/prompt_tuning" --task smol="$INTENT" >"$TMP/log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 600); do
@@ -60,6 +64,20 @@ check stream-chunks 'data: {"choices":[{"finish_reason":null' "$stream"
 check stream-done "data: [DONE]" "$stream"
 check stream-finish '"finish_reason":"length"' "$stream"
 
+# /v1/classify: the same nine messages get eval's predictions, with nine label probabilities.
+body=$(python3 -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]
+print(json.dumps({"model": "smol", "input": [r["input"]["text"] for r in rows]}))' "$TMP/eval/examples.jsonl")
+classified=$(http POST /v1/classify "$body")
+check classify-status "200 " "$classified"
+check classify-equals-eval "equal" "$(python3 -c 'import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1])]
+got=json.loads(sys.argv[2].split(" ",1)[1])["data"]
+same=[g["label"] for g in got]==[r["prediction"] for r in rows]
+sums=all(abs(sum(l["probability"] for l in g["labels"])-1)<1e-6 and len(g["labels"])==9 for g in got)
+print("equal" if same and sums else "differ: %s" % sys.argv[2][:400])' "$TMP/eval/examples.jsonl" "$classified")"
+check classify-no-task '"param":"model"' \
+  "$(http POST /v1/classify '{"model": "soft", "input": "x"}')"
+
 check unknown-model '404 {"error":{"code":"model_not_found"' \
   "$(http POST /v1/completions '{"model": "nope", "prompt": "x"}')"
 check bad-field '"param":"max_token"' \
@@ -70,7 +88,7 @@ http POST /v1/completions '{"model": "prompt", "prompt": "The three best things 
   "max_tokens": 40, "temperature": 0}' >"$TMP/inflight" &
 CLIENT=$!
 for _ in $(seq 300); do
-  http GET /metrics | grep -q "^ptune_sequences_running 1" && break
+  [[ "$(http GET /metrics)" == *$'\nptune_sequences_running 1'* ]] && break
   sleep 0.05
 done
 kill -TERM $SERVER

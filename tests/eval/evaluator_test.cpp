@@ -164,6 +164,42 @@ TEST(Evaluator, PrefixCacheDoesNotChangeResults) {
   }
 }
 
+// classify() (serve's /v1/classify) gives run_eval's label probabilities for the same texts,
+// without gold labels, with demos and calibration.
+TEST(Evaluator, ClassifyMatchesEvalWithoutGoldLabels) {
+  for (bool calibration : {false, true}) {
+    SCOPED_TRACE(calibration);
+    const auto task = classification_task(calibration);
+    const tasks::TaskData data = tiny_data();
+    EvalOptions o;
+    o.shots = 2;
+    const EvalResult r = run_eval(task, data, *tiny().model, tiny().tok, o);
+    std::vector<tasks::Example> inputs;
+    for (const tasks::Example& e : data.test) {
+      tasks::Example in = e;
+      in.fields.erase("label");
+      inputs.push_back(in);
+    }
+    const auto got = classify(task, data, *tiny().model, tiny().tok, inputs, o);
+    ASSERT_EQ(got.size(), data.test.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].labels.size(), 2u);
+      EXPECT_GE(got[i].labels[0].second, got[i].labels[1].second);  // best first
+      EXPECT_EQ(got[i].labels[0].first, r.records[i]["prediction"]);
+      double total = 0;
+      for (const auto& [label, p] : got[i].labels) {
+        EXPECT_NEAR(p, r.records[i]["label_scores"][label]["prob"].get<double>(), 1e-9);
+        total += p;
+      }
+      EXPECT_NEAR(total, 1.0, 1e-9);
+    }
+  }
+  tasks::TaskSpec generation = classification_task(false);
+  generation.type = tasks::TaskType::Generation;
+  EXPECT_THROW(classify(generation, tiny_data(), *tiny().model, tiny().tok, {}, {}),
+               std::invalid_argument);
+}
+
 TEST(Evaluator, GenerationIsReproducibleAndCached) {
   const std::string json = R"({
     "name": "tinyqa", "type": "qa", "instruction": "Answer.",

@@ -152,6 +152,32 @@ TEST(OpenAiRequestTest, ChatMessagesAndTheirRefusals) {
             "max_completion_tokens");
 }
 
+TEST(OpenAiRequestTest, ClassifyInputs) {
+  const ClassifyRequest one = parse_classify_request(R"({"model": "m", "input": "hi"})");
+  ASSERT_EQ(one.inputs.size(), 1u);
+  EXPECT_EQ(one.inputs[0].at(""), "hi");
+  const ClassifyRequest many =
+      parse_classify_request(R"({"model": "m", "input": ["a", {"q": "b", "c": "d"}]})");
+  ASSERT_EQ(many.inputs.size(), 2u);
+  EXPECT_EQ(many.inputs[1].at("c"), "d");
+  auto param = [](const std::string& body) {
+    try {
+      parse_classify_request(body);
+    } catch (const ApiError& e) {
+      return e.param();
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(param(R"({"model": "m"})"), "input");
+  EXPECT_EQ(param(R"({"model": "m", "input": []})"), "input");
+  EXPECT_EQ(param(R"({"model": "m", "input": [1]})"), "input[0]");
+  EXPECT_EQ(param(R"({"model": "m", "input": [{"q": 1}]})"), "input[0].q");
+  EXPECT_EQ(param(R"({"model": "m", "input": "x", "top": 2})"), "top");
+  std::string many_inputs = R"({"model": "m", "input": ["x")";
+  for (size_t i = 0; i < kMaxClassifyInputs; ++i) many_inputs += ",\"x\"";
+  EXPECT_EQ(param(many_inputs + "]}"), "input");
+}
+
 TEST(OpenAiResponseTest, ErrorBodyIsOpenAisShape) {
   const json body = invalid_request("max_tokens", "too many").body();
   EXPECT_EQ(body["error"]["message"], "too many");

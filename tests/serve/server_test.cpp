@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "ptune/eval/evaluator.h"
 #include "ptune/generate/generator.h"
 #include "ptune/serve/openai_api.h"
 #include "ptune/serve/server.h"
@@ -90,6 +91,66 @@ class ServerTest : public ::testing::Test {
   std::thread thread_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+// A two-label task over the tiny model's byte vocabulary, its data in a temporary folder.
+ServedTask tiny_task(const std::string& model_id) {
+  const std::string dir = ::testing::TempDir() + "/serve_task";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/train.jsonl") << "{\"text\": \"nice\", \"label\": \"pos\"}\n"
+                                      << "{\"text\": \"awful\", \"label\": \"neg\"}\n";
+  std::ofstream(dir + "/test.jsonl") << "{\"text\": \"fine\", \"label\": \"pos\"}\n";
+  std::ofstream(dir + "/task.json") << R"({"name": "tiny-sentiment", "type": "classification",
+      "template": "{demos}T: {text}\nL:", "labels": {"pos": ["good", "fine"], "neg": "bad"},
+      "data": {"train": "train.jsonl", "test": "test.jsonl"},
+      "few_shot": {"k": 2, "template": "T: {text}\nL: {target}", "separator": "\n"}})";
+  return load_served_task(model_id, dir + "/task.json");
+}
+
+TEST_F(ServerTest, ClassifyGivesEvalsLabelProbabilities) {
+  std::vector<ServedTask> tasks;
+  tasks.push_back(tiny_task("tiny"));
+  tasks.push_back(tiny_task("soft"));
+  ServerOptions o;
+  o.port = 0;
+  o.model_id = "tiny";
+  server_ = std::make_unique<Server>(test::serve_model(), test::serve_tokenizer(),
+                                     default_adapters(), o, std::move(tasks));
+  server_->bind();
+  thread_ = std::thread([this] { server_->listen(); });
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+
+  const json r = post_ok("/v1/classify", {{"model", "soft"}, {"input", {"lovely", "dire"}}});
+  ASSERT_EQ(r["data"].size(), 2u);
+  // The same texts through eval::classify with the adapter's keys/values.
+  const ServedTask task = tiny_task("soft");
+  const ServedAdapter soft = soft_adapter();
+  eval::EvalOptions eo;
+  eo.scorer.base = soft.state.get();
+  std::vector<tasks::Example> inputs(2);
+  inputs[0].fields = {{"text", "lovely"}};
+  inputs[1].fields = {{"text", "dire"}};
+  const auto want = eval::classify(task.task, task.data, test::serve_model(),
+                                   test::serve_tokenizer(), inputs, eo);
+  for (size_t i = 0; i < 2; ++i) {
+    const json& d = r["data"][i];
+    EXPECT_EQ(d["label"], want[i].labels[0].first);
+    ASSERT_EQ(d["labels"].size(), 2u);
+    for (size_t l = 0; l < 2; ++l) {
+      EXPECT_EQ(d["labels"][l]["label"], want[i].labels[l].first);
+      EXPECT_NEAR(d["labels"][l]["probability"].get<double>(), want[i].labels[l].second, 1e-9);
+    }
+  }
+  // An object input names the field; the base model's own task answers too.
+  EXPECT_EQ(
+      post_ok("/v1/classify", {{"model", "tiny"}, {"input", {{{"text", "ok"}}}}})["data"].size(),
+      1u);
+  EXPECT_EQ(post_error("/v1/classify", R"({"model":"hard","input":"x"})", 400)["param"], "model");
+  EXPECT_EQ(post_error("/v1/classify", R"({"model":"tiny","input":[{"txt":"x"}]})", 400)["param"],
+            "input[0]");
+  EXPECT_EQ(post_error("/v1/classify", R"({"model":"tiny","input":[]})", 400)["param"], "input");
+  EXPECT_NE(json::parse(client_->Get("/v1/models")->body).dump().find("tiny-sentiment"),
+            std::string::npos);
+}
 
 TEST_F(ServerTest, HealthModelsAndMetrics) {
   start();

@@ -75,6 +75,23 @@ EvalResult run_eval(const tasks::TaskSpec& task, const tasks::TaskData& data, co
                     const Tokenizer& tokenizer, const EvalOptions& options,
                     Progress* progress = nullptr);
 
+// One text classified under a task: every label with its probability (calibrated when the
+// task asks), best first.
+struct LabelDistribution {
+  std::vector<std::pair<std::string, double>> labels;
+};
+
+// Rank-classifies `inputs` (examples holding the query fields the task's template reads; no
+// label needed) exactly as run_eval scores a classification task's examples: the same
+// template, few-shot demos (drawn from `data` as for an evaluated example), verbalizer,
+// normalization, calibration and adapter (options.scorer.base, options.discrete_prompt).
+// `ptune serve`'s /v1/classify. Throws std::invalid_argument for a task that is not
+// classification, an input missing a field, or one that does not fit the context.
+std::vector<LabelDistribution> classify(const tasks::TaskSpec& task, const tasks::TaskData& data,
+                                        const Model& model, const Tokenizer& tokenizer,
+                                        std::vector<tasks::Example> inputs,
+                                        const EvalOptions& options);
+
 // The examples of a split name ("all" = train + dev + test). With a `limit` (0 = all) below
 // their number, a sample of `limit` drawn with `seed`, in file order: task files are often
 // sorted by label, so the first N rows would be a few classes. Classification tasks stratify the

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,7 @@ inline constexpr size_t kMaxStopBytes = 256;
 inline constexpr int64_t kMaxTopLogprobs = 20;  // chat top_logprobs (completions: 5)
 inline constexpr size_t kMaxMessages = 4096;
 inline constexpr int kMaxRequestJsonDepth = 32;
+inline constexpr size_t kMaxClassifyInputs = 256;  // texts in one /v1/classify request
 
 class ApiError : public std::runtime_error {
  public:
@@ -76,10 +78,18 @@ struct ChatRequest {
   SamplingRequest sampling;
 };
 
+// ptune's own /v1/classify: texts to classify under the task served for `model`. Each input is
+// the query's fields; a plain string is the one field "" (the task's only input field).
+struct ClassifyRequest {
+  std::string model;
+  std::vector<std::map<std::string, std::string>> inputs;
+};
+
 // Each throws ApiError (400, naming the field) for a body that is not a JSON object, a missing or
 // mistyped field, a value out of range, or an unknown or unsupported field.
 CompletionRequest parse_completion_request(const std::string& body);
 ChatRequest parse_chat_request(const std::string& body);
+ClassifyRequest parse_classify_request(const std::string& body);
 
 // --- Responses ---------------------------------------------------------------------------------
 

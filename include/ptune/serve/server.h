@@ -5,6 +5,9 @@
 //   GET  /v1/models              the base model and every adapter, each a model id
 //   POST /v1/completions         prompt in (special-token text read, as llama.cpp's server does)
 //   POST /v1/chat/completions    messages through the model's chat template (contents literal)
+//   POST /v1/classify            ptune's own: texts in, label probabilities out, under the
+//                                classification task served for the model id (ServedTask),
+//                                scored exactly as `ptune eval` scores it
 //
 // A request's "model" picks the tuned prompt: the base model's id, or an adapter's NAME. A
 // continuous adapter's keys/values are computed once at start and prepended to each of its
@@ -28,6 +31,7 @@
 #include "ptune/methods/prompt_artifact.h"
 #include "ptune/model/model.h"
 #include "ptune/serve/engine.h"
+#include "ptune/tasks/task.h"
 #include "ptune/tokenizer/tokenizer.h"
 
 namespace httplib {
@@ -48,6 +52,18 @@ struct ServedAdapter {
 ServedAdapter load_served_adapter(const std::string& name, const std::string& path,
                                   const Model& model);
 
+// A classification task served for a model id (the base model's or an adapter's): its file and
+// data (the few-shot demos come from it, as in `ptune eval`).
+struct ServedTask {
+  std::string model_id;
+  tasks::TaskSpec task;
+  tasks::TaskData data;
+};
+
+// Loads the task file at `path` for `model_id`. Throws std::invalid_argument for a task that is
+// not classification, and what the task loaders throw.
+ServedTask load_served_task(const std::string& model_id, const std::string& path);
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                   // 0 = any free port (Server::port() says which)
@@ -61,8 +77,9 @@ struct ServerOptions {
 class Server {
  public:
   // Keeps references to model and tokenizer; they must outlive the server.
+  // Throws std::invalid_argument for a repeated adapter name, or a task for an id not served.
   Server(const Model& model, const Tokenizer& tokenizer, std::vector<ServedAdapter> adapters,
-         ServerOptions options);
+         ServerOptions options, std::vector<ServedTask> tasks = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -223,4 +223,37 @@ ChatRequest parse_chat_request(const std::string& body) {
   });
 }
 
+ClassifyRequest parse_classify_request(const std::string& body) {
+  const ordered_json j = parse_body(body);
+  return read_fields([&] {
+    const util::JsonReader r(j, "", kBody, {"model", "input"});
+    ClassifyRequest req;
+    req.model = required_model(r);
+    const auto* input = r.find("input");
+    if (!input) r.fail("input", "is required");
+    const ordered_json items = input->is_array() ? *input : ordered_json::array({*input});
+    if (items.empty()) r.fail("input", "is an empty list");
+    if (items.size() > kMaxClassifyInputs) {
+      r.fail("input", "more than " + std::to_string(kMaxClassifyInputs) + " inputs");
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      const ordered_json& item = items[i];
+      const std::string path = "input[" + std::to_string(i) + "]";
+      std::map<std::string, std::string> fields;
+      if (item.is_string()) {
+        fields[""] = item.get<std::string>();
+      } else if (item.is_object() && !item.empty()) {
+        for (const auto& [key, value] : item.items()) {
+          if (!value.is_string()) r.fail(path + "." + key, "expected a string");
+          fields[key] = value.get<std::string>();
+        }
+      } else {
+        r.fail(path, "expected a text or an object of field texts");
+      }
+      req.inputs.push_back(std::move(fields));
+    }
+    return req;
+  });
+}
+
 }  // namespace ptune::serve

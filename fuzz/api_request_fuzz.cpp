@@ -1,8 +1,8 @@
-// libFuzzer target for `ptune serve`'s request bodies: byte 0 picks /v1/completions or
-// /v1/chat/completions, the rest is the body. Only ApiError (a 400 naming the field) may escape
-// parsing; an accepted request must hold values inside every documented bound, and the response
-// and stream bodies built from its text (the prompt or the last message as the "generated"
-// text, logprobs included) must serialize without throwing.
+// libFuzzer target for `ptune serve`'s request bodies: byte 0 picks /v1/completions,
+// /v1/chat/completions, /v1/classify or POST /v1/adapters, the rest is the body. Only ApiError (a 400 naming the
+// field) may escape parsing; an accepted request must hold values inside every documented bound,
+// and the response and stream bodies built from its text (the prompt or the last message as the
+// "generated" text, logprobs included) must serialize without throwing.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -47,10 +47,21 @@ void build_bodies(const std::string& model, const std::string& text, bool chat) 
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const bool chat = data[0] & 1;
+  const int route = data[0] % 4;
   const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
-    if (chat) {
+    if (route == 3) {
+      const AdapterRequest r = parse_adapter_request(body);
+      if (r.name.empty() || r.path.empty()) std::abort();
+    } else if (route == 2) {
+      const ClassifyRequest r = parse_classify_request(body);
+      if (r.model.empty() || r.inputs.empty() || r.inputs.size() > kMaxClassifyInputs) {
+        std::abort();
+      }
+      for (const auto& fields : r.inputs) {
+        if (fields.empty() || (fields.count("") && fields.size() != 1)) std::abort();
+      }
+    } else if (route == 1) {
       const ChatRequest r = parse_chat_request(body);
       if (r.model.empty() || r.messages.empty() || r.messages.size() > kMaxMessages) std::abort();
       for (const ChatRequestMessage& m : r.messages) {

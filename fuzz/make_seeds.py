@@ -134,7 +134,8 @@ def checkpoint_seeds():
 
 
 def api_request_seeds():
-    """Request bodies of /v1/completions (byte 0 even) and /v1/chat/completions (odd)."""
+    """Request bodies of /v1/completions, /v1/chat/completions, /v1/classify and POST
+    /v1/adapters (byte 0 is 0, 1, 2 or 3)."""
     completions = [
         {"model": "m", "prompt": "Hello", "max_tokens": 5},
         {"model": "m", "prompt": ["Hi"], "temperature": 0.5, "top_p": 0.9, "seed": 7,
@@ -155,6 +156,10 @@ def api_request_seeds():
         write("api_request", b"\x00" + json.dumps(body).encode())
     for body in chats:
         write("api_request", b"\x01" + json.dumps(body).encode())
+    for body in [{"model": "m", "input": "I forgot my password"},
+                 {"model": "m", "input": ["a", {"text": "b", "title": "c"}]}]:
+        write("api_request", b"\x02" + json.dumps(body).encode())
+    write("api_request", b"\x03" + json.dumps({"name": "router", "path": "/adapters/r"}).encode())
 
 
 if __name__ == "__main__":

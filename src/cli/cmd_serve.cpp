@@ -26,6 +26,7 @@ struct ServeOptions {
   serve::EngineOptions engine;
   size_t max_body_bytes = 8u << 20;
   double request_timeout = 600;
+  int64_t adapter_memory_mib = 1024;
 };
 
 std::string file_stem(const std::string& path) {
@@ -92,6 +93,7 @@ void run_serve(const ServeOptions& o) {
   so.engine = o.engine;
   so.max_body_bytes = o.max_body_bytes;
   so.request_timeout_seconds = o.request_timeout;
+  so.adapter_memory_bytes = o.adapter_memory_mib << 20;
   if (!o.api_key_env.empty()) {
     const char* key = std::getenv(o.api_key_env.c_str());
     if (!key || !*key) {
@@ -169,6 +171,11 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-body-bytes", opts->max_body_bytes, "Larger request bodies get 413")
       ->check(in_range(1024, int64_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--adapter-memory", opts->adapter_memory_mib,
+                  "MiB the adapters' keys/values may take together (at start and through POST "
+                  "/v1/adapters; 0 = no bound)")
+      ->check(in_range(0, int64_t{1} << 30))
       ->capture_default_str();
   cmd->add_option("--request-timeout", opts->request_timeout,
                   "Seconds a request may take; then it is cancelled (504)")

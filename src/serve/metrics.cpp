@@ -50,7 +50,7 @@ void Metrics::first_token(double seconds) {
   first_token_.add(seconds);
 }
 
-std::string Metrics::render(const EngineStats& e, size_t adapters) const {
+std::string Metrics::render(const EngineStats& e, size_t adapters, int64_t adapter_bytes) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::ostringstream out;
   auto metric = [&](const char* name, const char* type, const char* help, double value) {
@@ -76,6 +76,8 @@ std::string Metrics::render(const EngineStats& e, size_t adapters) const {
   metric("ptune_sequences_running", "gauge", "Sequences prefilling or decoding", e.running);
   metric("ptune_queue_depth", "gauge", "Sequences waiting to start", e.waiting);
   metric("ptune_adapters", "gauge", "Tuned prompts served", adapters);
+  metric("ptune_adapter_bytes", "gauge", "Bytes of the adapters' keys/values",
+         static_cast<double>(adapter_bytes));
   metric("ptune_sequences_finished_total", "counter", "Sequences ended (any reason)", e.finished);
   metric("ptune_sequences_cancelled_total", "counter", "Sequences cancelled (client gone, timeout)",
          e.cancelled);

@@ -19,7 +19,7 @@ class Metrics {
   // Time from a generation request's arrival to its first token.
   void first_token(double seconds);
   // Prometheus text format 0.0.4, with the engine's gauges and counters.
-  std::string render(const EngineStats& engine, size_t adapters) const;
+  std::string render(const EngineStats& engine, size_t adapters, int64_t adapter_bytes) const;
 
  private:
   struct Histogram {

@@ -20,6 +20,7 @@
 #include "ptune/serve/openai_api.h"
 #include "ptune/tasks/prompt.h"
 #include "ptune/util/errors.h"
+#include "serve/adapter_set.h"
 #include "serve/metrics.h"
 
 namespace ptune::serve {
@@ -61,7 +62,7 @@ struct Prepared {
   bool chat = false;
   std::string model;  // as the client named it
   std::vector<int32_t> ids;
-  const ServedAdapter* adapter = nullptr;
+  std::shared_ptr<const ServedAdapter> adapter;  // null: the base model
   SamplingRequest sampling;
   std::string echo;  // completions with echo: the prompt text
 };
@@ -130,10 +131,10 @@ ServedTask load_served_task(const std::string& model_id, const std::string& path
 struct Server::Impl {
   const Model& model;
   const Tokenizer& tok;
-  std::map<std::string, ServedAdapter> adapters;
+  ServerOptions opt;
+  AdapterSet adapters;
   std::map<std::string, ServedTask> tasks;
   std::mutex classify_mutex;  // one classification at a time beside the engine's decoding
-  ServerOptions opt;
   std::optional<ChatTemplate> chat_template;
   std::string chat_template_error;
   Engine engine;
@@ -146,16 +147,14 @@ struct Server::Impl {
 
   Impl(const Model& m, const Tokenizer& t, std::vector<ServedAdapter> list, ServerOptions o,
        std::vector<ServedTask> task_list)
-      : model(m), tok(t), opt(std::move(o)), engine(m, t, opt.engine) {
-    for (ServedAdapter& a : list) {
-      if (a.name == opt.model_id || adapters.count(a.name)) {
-        throw std::invalid_argument("adapter name '" + a.name + "' is used twice");
-      }
-      std::string name = a.name;
-      adapters.emplace(std::move(name), std::move(a));
-    }
+      : model(m),
+        tok(t),
+        opt(std::move(o)),
+        adapters(opt.model_id, opt.adapter_memory_bytes),
+        engine(m, t, opt.engine) {
+    for (ServedAdapter& a : list) adapters.add(std::move(a));
     for (ServedTask& task : task_list) {
-      if (task.model_id != opt.model_id && !adapters.count(task.model_id)) {
+      if (task.model_id != opt.model_id && !adapters.find(task.model_id)) {
         throw std::invalid_argument("a task for '" + task.model_id +
                                     "', which is neither the model nor an adapter");
       }
@@ -175,7 +174,7 @@ struct Server::Impl {
 
   void routes();
   void authorize(const httplib::Request& req) const;
-  const ServedAdapter* adapter_for(const std::string& model_id) const;
+  std::shared_ptr<const ServedAdapter> adapter_for(const std::string& model_id) const;
   Prepared prepare_completion(const std::string& body) const;
   Prepared prepare_chat(const std::string& body) const;
   SequenceRequest sequence_for(const Prepared& p) const;
@@ -185,6 +184,9 @@ struct Server::Impl {
   void respond_stream(const Prepared& p, httplib::Response& res, std::shared_ptr<Channel> ch,
                       std::shared_ptr<std::atomic<bool>> cancelled, Clock::time_point t0);
   void classify(const httplib::Request& req, httplib::Response& res);
+  void add_adapter(const httplib::Request& req, httplib::Response& res);
+  void remove_adapter(const httplib::Request& req, httplib::Response& res);
+  json model_entry(const std::string& id, const ServedAdapter* adapter) const;
   json models_body() const;
   std::string new_id(bool chat) {
     char buf[32];
@@ -205,16 +207,16 @@ void Server::Impl::authorize(const httplib::Request& req) const {
   }
 }
 
-const ServedAdapter* Server::Impl::adapter_for(const std::string& model_id) const {
+std::shared_ptr<const ServedAdapter> Server::Impl::adapter_for(const std::string& model_id) const {
   if (model_id == opt.model_id) return nullptr;
-  auto it = adapters.find(model_id);
-  if (it == adapters.end()) {
+  auto a = adapters.find(model_id);
+  if (!a) {
     throw ApiError(404, "invalid_request_error",
                    "the model '" + util::clipped(model_id) +
                        "' does not exist (GET /v1/models lists what is served)",
                    "model", "model_not_found");
   }
-  return &it->second;
+  return a;
 }
 
 Prepared Server::Impl::prepare_completion(const std::string& body) const {
@@ -436,7 +438,7 @@ void Server::Impl::classify(const httplib::Request& req, httplib::Response& res)
   authorize(req);
   if (draining) throw ApiError(503, "server_error", "the server is shutting down");
   const ClassifyRequest r = parse_classify_request(req.body);
-  const ServedAdapter* adapter = adapter_for(r.model);
+  const std::shared_ptr<const ServedAdapter> adapter = adapter_for(r.model);
   auto it = tasks.find(r.model);
   if (it == tasks.end()) {
     throw invalid_request("model", "no task is served for '" + util::clipped(r.model) +
@@ -498,26 +500,59 @@ void Server::Impl::classify(const httplib::Request& req, httplib::Response& res)
   send_json(res, 200, {{"object", "list"}, {"model", r.model}, {"data", data}});
 }
 
+json Server::Impl::model_entry(const std::string& id, const ServedAdapter* a) const {
+  json m = {{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", "ptune"}};
+  if (a) {
+    m["parent"] = opt.model_id;
+    m["ptune"] = {
+        {"kind", a->artifact.describe()}, {"path", a->artifact.path}, {"bytes", state_bytes(*a)}};
+  } else {
+    m["ptune"] = {{"kind", "base model"}};
+  }
+  if (auto it = tasks.find(id); it != tasks.end()) m["ptune"]["task"] = it->second.task.name;
+  return m;
+}
+
 json Server::Impl::models_body() const {
-  json data = json::array();
-  data.push_back({{"id", opt.model_id},
-                  {"object", "model"},
-                  {"created", created},
-                  {"owned_by", "ptune"},
-                  {"ptune", {{"kind", "base model"}}}});
-  for (const auto& [name, a] : adapters) {
-    data.push_back({{"id", name},
-                    {"object", "model"},
-                    {"created", created},
-                    {"owned_by", "ptune"},
-                    {"parent", opt.model_id},
-                    {"ptune", {{"kind", a.artifact.describe()}, {"path", a.artifact.path}}}});
-  }
-  for (json& m : data) {
-    auto it = tasks.find(m["id"].get<std::string>());
-    if (it != tasks.end()) m["ptune"]["task"] = it->second.task.name;
-  }
+  json data = json::array({model_entry(opt.model_id, nullptr)});
+  for (const auto& a : adapters.list()) data.push_back(model_entry(a->name, a.get()));
   return {{"object", "list"}, {"data", data}};
+}
+
+// POST /v1/adapters {"name", "path"}: the path is read on the server's machine, so this route
+// is as open as the server (loopback by default; --api-key-env to guard it).
+void Server::Impl::add_adapter(const httplib::Request& req, httplib::Response& res) {
+  authorize(req);
+  const AdapterRequest r = parse_adapter_request(req.body);
+  ServedAdapter a;
+  try {
+    torch::InferenceMode inference;
+    a = load_served_adapter(r.name, r.path, model);
+  } catch (const std::exception& e) {
+    throw invalid_request("path", std::string("cannot load the adapter: ") + e.what());
+  }
+  const std::string name = a.name;
+  try {
+    adapters.add(std::move(a));
+  } catch (const std::invalid_argument& e) {
+    throw ApiError(409, "invalid_request_error", e.what(), "name");
+  }
+  send_json(res, 201, model_entry(name, adapters.find(name).get()));
+}
+
+// DELETE /v1/adapters/NAME: requests already running with it finish with it.
+void Server::Impl::remove_adapter(const httplib::Request& req, httplib::Response& res) {
+  authorize(req);
+  const std::string name = req.matches.size() > 1 ? req.matches[1].str() : "";
+  if (tasks.count(name)) {
+    throw ApiError(409, "invalid_request_error",
+                   "adapter '" + util::clipped(name) + "' has a task (--task); it stays", "name");
+  }
+  if (!adapters.remove(name)) {
+    throw ApiError(404, "invalid_request_error",
+                   "no adapter '" + util::clipped(name) + "' is served", "name", "model_not_found");
+  }
+  send_json(res, 200, {{"id", name}, {"object", "model"}, {"deleted", true}});
 }
 
 void Server::Impl::routes() {
@@ -540,8 +575,9 @@ void Server::Impl::routes() {
              send_json(res, 200, {{"status", "ok"}});
            }));
   http.Get("/metrics", wrap("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-             res.set_content(metrics.render(engine.stats(), adapters.size()),
-                             "text/plain; version=0.0.4");
+             res.set_content(
+                 metrics.render(engine.stats(), adapters.list().size(), adapters.bytes()),
+                 "text/plain; version=0.0.4");
            }));
   http.Get("/v1/models",
            wrap("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
@@ -560,6 +596,15 @@ void Server::Impl::routes() {
             wrap("/v1/classify", [this](const httplib::Request& req, httplib::Response& res) {
               classify(req, res);
             }));
+  http.Post("/v1/adapters",
+            wrap("/v1/adapters", [this](const httplib::Request& req, httplib::Response& res) {
+              add_adapter(req, res);
+            }));
+  http.Delete(
+      R"(/v1/adapters/([^/]+))",
+      wrap("/v1/adapters/NAME", [this](const httplib::Request& req, httplib::Response& res) {
+        remove_adapter(req, res);
+      }));
   // What httplib answers itself (no such route, a body over the limit, a malformed request)
   // gets OpenAI's error shape too.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -178,6 +178,17 @@ TEST(OpenAiRequestTest, ClassifyInputs) {
   EXPECT_EQ(param(many_inputs + "]}"), "input");
 }
 
+TEST(OpenAiRequestTest, AdapterRequests) {
+  const AdapterRequest r = parse_adapter_request(R"({"name": "a", "path": "/p"})");
+  EXPECT_EQ(r.name, "a");
+  EXPECT_EQ(r.path, "/p");
+  for (const std::string& body :
+       {std::string(R"({"name": "a"})"), std::string(R"({"name": "", "path": "/p"})"),
+        std::string(R"({"name": "a", "path": "/p", "extra": 1})")}) {
+    EXPECT_THROW(parse_adapter_request(body), ApiError) << body;
+  }
+}
+
 TEST(OpenAiResponseTest, ErrorBodyIsOpenAisShape) {
   const json body = invalid_request("max_tokens", "too many").body();
   EXPECT_EQ(body["error"]["message"], "too many");

@@ -152,6 +152,46 @@ TEST_F(ServerTest, ClassifyGivesEvalsLabelProbabilities) {
             std::string::npos);
 }
 
+TEST_F(ServerTest, AdaptersAreAddedAndRemovedAtRunTimeWithinTheBudget) {
+  ServerOptions o;
+  // The served prefix adapter (3 virtual tokens, 2 layers, 2 KV heads, head_dim 8) is 768
+  // bytes; the budget leaves room for one more of that size, not two.
+  o.adapter_memory_bytes = 2 * 768;
+  start(o);
+  const std::string path = test::data_path("peft/prefix_tuning");
+  auto added = post("/v1/adapters", {{"name", "soft2"}, {"path", path}});
+  ASSERT_TRUE(added);
+  EXPECT_EQ(added->status, 201) << added->body;
+  EXPECT_EQ(json::parse(added->body)["ptune"]["bytes"], 768);
+  // Served at once, with the same output as the adapter loaded at start.
+  const json a =
+      post_ok("/v1/completions",
+              {{"model", "soft"}, {"prompt", "Hi"}, {"max_tokens", 6}, {"temperature", 0}});
+  const json b =
+      post_ok("/v1/completions",
+              {{"model", "soft2"}, {"prompt", "Hi"}, {"max_tokens", 6}, {"temperature", 0}});
+  EXPECT_EQ(a["choices"][0]["text"], b["choices"][0]["text"]);
+  // Past the budget, a used name, a bad path: refused, naming why.
+  const json over = post_error("/v1/adapters", json{{"name", "soft3"}, {"path", path}}.dump(), 409);
+  EXPECT_NE(over["message"].get<std::string>().find("budget"), std::string::npos);
+  EXPECT_EQ(post_error("/v1/adapters", json{{"name", "soft"}, {"path", path}}.dump(), 409)["param"],
+            "name");
+  EXPECT_EQ(post_error("/v1/adapters", R"({"name": "x", "path": "/nonexistent"})", 400)["param"],
+            "path");
+  EXPECT_EQ(post_error("/v1/adapters", R"({"name": "bad name!", "path": "/x"})", 400)["param"],
+            "path");
+  // Removed: gone from the list and from requests, and its memory is free again.
+  auto removed = client_->Delete("/v1/adapters/soft2");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->status, 200);
+  EXPECT_EQ(json::parse(client_->Get("/v1/models")->body)["data"].size(), 3u);
+  post_error("/v1/completions", R"({"model": "soft2", "prompt": "x"})", 404);
+  EXPECT_EQ(client_->Delete("/v1/adapters/soft2")->status, 404);
+  auto again = post("/v1/adapters", {{"name", "soft3"}, {"path", path}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 201);
+}
+
 TEST_F(ServerTest, HealthModelsAndMetrics) {
   start();
   auto h = client_->Get("/health");

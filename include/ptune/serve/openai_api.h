@@ -85,11 +85,18 @@ struct ClassifyRequest {
   std::vector<std::map<std::string, std::string>> inputs;
 };
 
+// POST /v1/adapters: a tuned prompt to start serving as model id `name`.
+struct AdapterRequest {
+  std::string name;
+  std::string path;  // on the server's machine
+};
+
 // Each throws ApiError (400, naming the field) for a body that is not a JSON object, a missing or
 // mistyped field, a value out of range, or an unknown or unsupported field.
 CompletionRequest parse_completion_request(const std::string& body);
 ChatRequest parse_chat_request(const std::string& body);
 ClassifyRequest parse_classify_request(const std::string& body);
+AdapterRequest parse_adapter_request(const std::string& body);
 
 // --- Responses ---------------------------------------------------------------------------------
 

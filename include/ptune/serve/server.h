@@ -5,6 +5,9 @@
 //   GET  /v1/models              the base model and every adapter, each a model id
 //   POST /v1/completions         prompt in (special-token text read, as llama.cpp's server does)
 //   POST /v1/chat/completions    messages through the model's chat template (contents literal)
+//   POST /v1/adapters            {"name", "path"}: serve one more tuned prompt (201), within
+//                                the adapters' memory budget (409 past it or for a used name)
+//   DELETE /v1/adapters/NAME     stop serving it; requests already running with it finish
 //   POST /v1/classify            ptune's own: texts in, label probabilities out, under the
 //                                classification task served for the model id (ServedTask),
 //                                scored exactly as `ptune eval` scores it
@@ -71,6 +74,7 @@ struct ServerOptions {
   std::string api_key;               // empty = no authentication
   size_t max_body_bytes = 8u << 20;  // larger bodies get 413
   double request_timeout_seconds = 600;
+  int64_t adapter_memory_bytes = int64_t{1} << 30;  // adapters' keys/values together; 0 = no bound
   EngineOptions engine;
 };
 

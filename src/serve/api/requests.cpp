@@ -256,4 +256,19 @@ ClassifyRequest parse_classify_request(const std::string& body) {
   });
 }
 
+AdapterRequest parse_adapter_request(const std::string& body) {
+  const ordered_json j = parse_body(body);
+  return read_fields([&] {
+    const util::JsonReader r(j, "", kBody, {"name", "path"});
+    AdapterRequest req;
+    for (const char* key : {"name", "path"}) {
+      if (!r.has(key)) r.fail(key, "is required");
+      if (r.str(key).empty()) r.fail(key, "is empty");
+    }
+    req.name = r.str("name");
+    req.path = r.str("path");
+    return req;
+  });
+}
+
 }  // namespace ptune::serve

@@ -14,6 +14,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <thread>
 
 #include "ptune/eval/evaluator.h"
 #include "ptune/generate/chat_template.h"
@@ -143,6 +144,8 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> next_id{0};
   std::once_flag stopped;
+  std::mutex listen_mutex;      // orders listen() against stop()
+  bool listen_entered = false;  // guarded by listen_mutex
   int64_t created = std::time(nullptr);
 
   Impl(const Model& m, const Tokenizer& t, std::vector<ServedAdapter> list, ServerOptions o,
@@ -654,14 +657,27 @@ void Server::bind() {
 }
 
 void Server::listen() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->listen_mutex);
+    if (impl_->draining) return;  // stopped before it began
+    impl_->listen_entered = true;
+  }
   impl_->http.listen_after_bind();
 }
 
 void Server::stop() {
   std::call_once(impl_->stopped, [this] {
-    impl_->draining = true;
+    bool entered;
+    {
+      std::lock_guard<std::mutex> lock(impl_->listen_mutex);
+      impl_->draining = true;
+      entered = impl_->listen_entered;
+    }
     impl_->engine.drain();  // every admitted request finishes; its worker writes the answer
-    impl_->http.stop();     // joins the workers once they are done
+    if (!entered) return;   // listen() will not start
+    // httplib's stop() does nothing before its loop runs: wait until it does.
+    while (!impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    impl_->http.stop();  // joins the workers once they are done
   });
 }
 

@@ -91,7 +91,8 @@ class Server {
   // Binds the port (throws std::runtime_error naming host and port when it cannot).
   void bind();
   int port() const { return port_; }
-  // Serves until stop(); call after bind().
+  // Serves until stop(); call after bind(), at most once. Returns at once if stop() came first.
+  // The server must outlive it (join the thread that runs it before destroying the server).
   void listen();
   // Stops accepting requests (new ones get 503), lets every admitted one finish, then closes.
   // Safe from any thread, once or more.

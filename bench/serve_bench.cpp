@@ -51,8 +51,15 @@ double percentile(std::vector<double> v, double p) {
   return v[static_cast<size_t>(p * (v.size() - 1) + 0.5)];
 }
 
-// One streamed completion; returns {tokens, seconds to first text} or tokens -1 on failure.
-std::pair<int64_t, double> stream_once(int port, const std::string& model, int k, int max_tokens) {
+// One streamed completion: the HTTP status (0 when the connection failed), the tokens and the
+// seconds to the first text.
+struct Outcome {
+  int status = 0;
+  int64_t tokens = 0;
+  double ttft = 0;
+};
+
+Outcome stream_once(int port, const std::string& model, int k, int max_tokens) {
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(600, 0);
   const json body = {{"model", model},
@@ -94,13 +101,13 @@ std::pair<int64_t, double> stream_once(int port, const std::string& model, int k
     return true;
   };
   auto r = c.send(req);
-  if (!r || r->status != 200) {
+  if (!r || (r->status != 200 && r->status != 429)) {
     std::fprintf(stderr, "serve_bench: request %d to %s failed: %s\n", k, model.c_str(),
                  r ? ("status " + std::to_string(r->status) + " " + r->body.substr(0, 200)).c_str()
                    : httplib::to_string(r.error()).c_str());
-    return {-1, 0};
   }
-  return {usage >= 0 ? usage : chunks, first < 0 ? 0 : first};
+  if (!r) return {};
+  return {r->status, usage >= 0 ? usage : chunks, first < 0 ? 0 : first};
 }
 
 // `streams` clients, each sending o.requests requests; model ids cycle through `models`.
@@ -114,13 +121,13 @@ Level run_level(int port, const std::vector<std::string>& models, int streams, c
     clients.emplace_back([&, s] {
       for (int i = 0; i < o.requests; ++i) {
         const int k = s * o.requests + i;
-        const auto [tokens, first] = stream_once(port, models[k % models.size()], k, o.max_tokens);
+        const Outcome out = stream_once(port, models[k % models.size()], k, o.max_tokens);
         std::lock_guard<std::mutex> lock(mu);
-        if (tokens < 0) {
+        if (out.status != 200) {
           ++lv.failed;
         } else {
-          lv.tokens += tokens;
-          ttft.push_back(first);
+          lv.tokens += out.tokens;
+          ttft.push_back(out.ttft);
         }
       }
     });

@@ -31,6 +31,9 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// HTTP workers beyond the engine's running and queued requests (see routes()).
+constexpr size_t kSpareHttpWorkers = 256;
+
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -622,9 +625,11 @@ void Server::Impl::routes() {
   http.set_payload_max_length(opt.max_body_bytes);
   http.set_read_timeout(30, 0);
   http.set_write_timeout(30, 0);
-  // Every admitted or queued request holds a worker while it waits, so the pool has room for
-  // all of them plus the cheap routes; beyond that the engine's queue answers 429.
-  const size_t workers = static_cast<size_t>(opt.engine.max_sequences + opt.engine.max_queue + 4);
+  // Every admitted or queued request holds a worker while it waits; beyond those, workers to
+  // spare answer a burst past the queue with its 429 at once, rather than leaving connections
+  // unread in httplib's own queue.
+  const size_t workers =
+      static_cast<size_t>(opt.engine.max_sequences + opt.engine.max_queue) + kSpareHttpWorkers;
   http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
 }
 

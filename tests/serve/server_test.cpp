@@ -461,6 +461,20 @@ TEST_F(ServerTest, AClientThatLeavesAStreamCancelsItsSequence) {
   EXPECT_LT(std::stoll(m->body.substr(at + counter.size())), 240);
 }
 
+// stop() before listen() has begun: listen() returns at once instead of serving for ever (a
+// SIGTERM that arrives while the server is still starting).
+TEST(ServerStopTest, StopBeforeListenEndsIt) {
+  ServerOptions o;
+  o.port = 0;
+  o.model_id = "tiny";
+  Server server(test::serve_model(), test::serve_tokenizer(), {}, o);
+  server.bind();
+  server.stop();
+  std::thread listener([&] { server.listen(); });
+  listener.join();
+  SUCCEED();
+}
+
 TEST_F(ServerTest, StopDrainsInFlightRequests) {
   start();
   std::vector<int> status(3, 0);

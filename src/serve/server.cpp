@@ -4,6 +4,7 @@
 #include "ptune/serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +31,15 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+
+// httplib's server with a deeper accept queue: it listens with a backlog of 5, so a burst of
+// clients connecting at once (a retry wave after 429s) overflows it and some connections are
+// reset. listen() again on the bound socket sets a larger backlog (Linux allows it).
+class HttpServer : public httplib::Server {
+ public:
+  void widen_backlog(int backlog) { ::listen(svr_sock_, backlog); }
+};
+constexpr int kListenBacklog = 1024;
 
 // HTTP workers beyond the engine's running and queued requests (see routes()).
 constexpr size_t kSpareHttpWorkers = 256;
@@ -142,7 +152,7 @@ struct Server::Impl {
   std::optional<ChatTemplate> chat_template;
   std::string chat_template_error;
   Engine engine;
-  httplib::Server http;
+  HttpServer http;
   Metrics metrics;
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> next_id{0};
@@ -659,6 +669,7 @@ void Server::bind() {
     throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                              " (in use, or not an address of this machine)");
   }
+  impl_->http.widen_backlog(kListenBacklog);
 }
 
 void Server::listen() {

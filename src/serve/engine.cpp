@@ -213,13 +213,9 @@ void Engine::join_batch(Sequence& s) {
     }
     mask_ = torch::cat({mask_, mask}, 0);
   }
-  // The prefill list owns the sequence until prefill_one erases it; the batch takes it over.
-  for (auto& p : prefilling_) {
-    if (p.get() == &s) {
-      batch_.push_back(std::move(p));
-      break;
-    }
-  }
+  // `s` is the front of the prefill list (prefill_one erases the moved-from slot); the batch
+  // takes it over.
+  batch_.push_back(std::move(prefilling_.front()));
 }
 
 void Engine::decode_step() {

@@ -103,12 +103,12 @@ void send_error(httplib::Response& res, const ApiError& e) {
   send_json(res, e.status(), e.body());
 }
 
-std::vector<TokenLogprob> to_logprobs(const Tokenizer& tok, const TokenDecoder::Step& s) {
+TokenLogprob to_logprob(const Tokenizer& tok, const TokenDecoder::Step& s) {
   TokenLogprob t;
   t.token = tok.token_to_bytes(s.token);
   t.logprob = s.logprob;
   for (const auto& [id, lp] : s.top) t.top.emplace_back(tok.token_to_bytes(id), lp);
-  return {t};
+  return t;
 }
 
 }  // namespace
@@ -204,6 +204,16 @@ struct Server::Impl {
   void remove_adapter(const httplib::Request& req, httplib::Response& res);
   json model_entry(const std::string& id, const ServedAdapter* adapter) const;
   json models_body() const;
+  // When a request that arrived at t0 times out, and the error it then gets.
+  Clock::time_point deadline_of(Clock::time_point t0) const {
+    return t0 + std::chrono::duration_cast<Clock::duration>(
+                    std::chrono::duration<double>(opt.request_timeout_seconds));
+  }
+  ApiError timeout_error() const {
+    return ApiError(504, "timeout",
+                    "the request took longer than the server's limit of " +
+                        std::to_string(opt.request_timeout_seconds) + " s");
+  }
   std::string new_id(bool chat) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%s-%016llx", chat ? "chatcmpl" : "cmpl",
@@ -332,8 +342,7 @@ void Server::Impl::respond_whole(const Prepared& p, httplib::Response& res,
                                  std::shared_ptr<Channel> ch,
                                  std::shared_ptr<std::atomic<bool>> cancelled,
                                  Clock::time_point t0) {
-  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(opt.request_timeout_seconds));
+  const Clock::time_point deadline = deadline_of(t0);
   Choice choice;
   choice.with_logprobs = p.sampling.top_logprobs >= 0;
   Usage usage{static_cast<int64_t>(p.ids.size()), 0};
@@ -341,9 +350,7 @@ void Server::Impl::respond_whole(const Prepared& p, httplib::Response& res,
   while (true) {
     if (Clock::now() >= deadline) {
       cancelled->store(true);
-      throw ApiError(504, "timeout",
-                     "the request took longer than the server's limit of " +
-                         std::to_string(opt.request_timeout_seconds) + " s");
+      throw timeout_error();
     }
     for (const SequenceEvent& e : ch->take(deadline)) {
       if (!e.error.empty()) throw ApiError(500, "server_error", e.error);
@@ -361,7 +368,7 @@ void Server::Impl::respond_whole(const Prepared& p, httplib::Response& res,
       }
       ++usage.completion_tokens;
       if (choice.with_logprobs) {
-        for (TokenLogprob& t : to_logprobs(tok, e.step)) choice.logprobs.push_back(std::move(t));
+        choice.logprobs.push_back(to_logprob(tok, e.step));
       }
     }
   }
@@ -380,8 +387,7 @@ void Server::Impl::respond_stream(const Prepared& p, httplib::Response& res,
   auto st = std::make_shared<State>();
   st->id = new_id(p.chat);
   st->usage.prompt_tokens = static_cast<int64_t>(p.ids.size());
-  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(opt.request_timeout_seconds));
+  const Clock::time_point deadline = deadline_of(t0);
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
@@ -406,8 +412,7 @@ void Server::Impl::respond_stream(const Prepared& p, httplib::Response& res,
         }
         if (Clock::now() >= deadline) {
           cancelled->store(true);
-          const ApiError e(504, "timeout", "the request took longer than the server's limit");
-          write(sse_event(e.body()));
+          write(sse_event(timeout_error().body()));
           write(kSseDone);
           sink.done();
           return true;
@@ -423,7 +428,7 @@ void Server::Impl::respond_stream(const Prepared& p, httplib::Response& res,
           if (st->usage.completion_tokens == 0 && !e.final) metrics.first_token(seconds_since(t0));
           std::vector<TokenLogprob> lps;
           const bool with_lps = p.sampling.top_logprobs >= 0 && !e.final;
-          if (with_lps) lps = to_logprobs(tok, e.step);
+          if (with_lps) lps = {to_logprob(tok, e.step)};
           if (!e.final) ++st->usage.completion_tokens;
           if (!e.step.text.empty() || with_lps || e.final) {
             const std::string& reason = e.final ? e.finish_reason : std::string();

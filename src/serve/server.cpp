@@ -1,85 +1,21 @@
-// The HTTP side of `ptune serve` (contract in ptune/serve/server.h). httplib runs each request on
-// a worker thread; a generation request turns into one engine sequence whose events reach the
-// worker through a Channel, which the worker turns into one JSON body or an SSE stream.
-#include "ptune/serve/server.h"
-
-#include <httplib.h>
-#include <sys/socket.h>
-
+// `ptune serve`'s HTTP side (contract in ptune/serve/server.h): construction, the routes,
+// authorization, models, run-time adapters, classify, bind/listen/stop. Completions and chat are
+// in generation.cpp.
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <ctime>
-#include <deque>
-#include <iostream>
-#include <optional>
-#include <random>
 #include <regex>
 #include <thread>
 
 #include "ptune/eval/evaluator.h"
-#include "ptune/generate/chat_template.h"
-#include "ptune/serve/openai_api.h"
 #include "ptune/tasks/prompt.h"
 #include "ptune/util/errors.h"
-#include "serve/adapter_set.h"
-#include "serve/metrics.h"
+#include "serve/server_impl.h"
 
 namespace ptune::serve {
 
 namespace {
 
-using nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-// httplib's server with a deeper accept queue: it listens with a backlog of 5, so a burst of
-// clients connecting at once (a retry wave after 429s) overflows it and some connections are
-// reset. listen() again on the bound socket sets a larger backlog (Linux allows it).
-class HttpServer : public httplib::Server {
- public:
-  void widen_backlog(int backlog) { ::listen(svr_sock_, backlog); }
-};
-constexpr int kListenBacklog = 1024;
-
 // HTTP workers beyond the engine's running and queued requests (see routes()).
 constexpr size_t kSpareHttpWorkers = 256;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Engine events for one request, handed from the engine thread to the HTTP worker.
-struct Channel {
-  std::mutex mutex;
-  std::condition_variable ready;
-  std::deque<SequenceEvent> events;
-
-  void push(const SequenceEvent& e) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      events.push_back(e);
-    }
-    ready.notify_all();
-  }
-  // Everything queued, waiting until there is something or `deadline` passes.
-  std::deque<SequenceEvent> take(Clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(mutex);
-    ready.wait_until(lock, deadline, [this] { return !events.empty(); });
-    std::deque<SequenceEvent> out;
-    out.swap(events);
-    return out;
-  }
-};
-
-// A request ready for the engine.
-struct Prepared {
-  bool chat = false;
-  std::string model;  // as the client named it
-  std::vector<int32_t> ids;
-  std::shared_ptr<const ServedAdapter> adapter;  // null: the base model
-  SamplingRequest sampling;
-  std::string echo;  // completions with echo: the prompt text
-};
 
 bool valid_model_id(const std::string& name) {
   static const std::regex id("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}");
@@ -91,24 +27,6 @@ bool same_secret(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   for (size_t i = 0; i < a.size(); ++i) diff |= a[i] ^ b[i % (b.empty() ? 1 : b.size())];
   return diff == 0 && !b.empty();
-}
-
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(to_json_text(body) + "\n", "application/json");
-}
-
-void send_error(httplib::Response& res, const ApiError& e) {
-  if (e.status() == 429 || e.status() == 503) res.set_header("Retry-After", "1");
-  send_json(res, e.status(), e.body());
-}
-
-TokenLogprob to_logprob(const Tokenizer& tok, const TokenDecoder::Step& s) {
-  TokenLogprob t;
-  t.token = tok.token_to_bytes(s.token);
-  t.logprob = s.logprob;
-  for (const auto& [id, lp] : s.top) t.top.emplace_back(tok.token_to_bytes(id), lp);
-  return t;
 }
 
 }  // namespace
@@ -142,86 +60,6 @@ ServedTask load_served_task(const std::string& model_id, const std::string& path
   return t;
 }
 
-struct Server::Impl {
-  const Model& model;
-  const Tokenizer& tok;
-  ServerOptions opt;
-  AdapterSet adapters;
-  std::map<std::string, ServedTask> tasks;
-  std::mutex classify_mutex;  // one classification at a time beside the engine's decoding
-  std::optional<ChatTemplate> chat_template;
-  std::string chat_template_error;
-  Engine engine;
-  HttpServer http;
-  Metrics metrics;
-  std::atomic<bool> draining{false};
-  std::atomic<uint64_t> next_id{0};
-  std::once_flag stopped;
-  std::mutex listen_mutex;      // orders listen() against stop()
-  bool listen_entered = false;  // guarded by listen_mutex
-  int64_t created = std::time(nullptr);
-
-  Impl(const Model& m, const Tokenizer& t, std::vector<ServedAdapter> list, ServerOptions o,
-       std::vector<ServedTask> task_list)
-      : model(m),
-        tok(t),
-        opt(std::move(o)),
-        adapters(opt.model_id, opt.adapter_memory_bytes),
-        engine(m, t, opt.engine) {
-    for (ServedAdapter& a : list) adapters.add(std::move(a));
-    for (ServedTask& task : task_list) {
-      if (task.model_id != opt.model_id && !adapters.find(task.model_id)) {
-        throw std::invalid_argument("a task for '" + task.model_id +
-                                    "', which is neither the model nor an adapter");
-      }
-      if (tasks.count(task.model_id)) {
-        throw std::invalid_argument("two tasks for '" + task.model_id + "'");
-      }
-      std::string id = task.model_id;
-      tasks.emplace(std::move(id), std::move(task));
-    }
-    try {
-      chat_template.emplace(tok.spec().chat_template);
-    } catch (const std::invalid_argument& e) {
-      chat_template_error = e.what();
-    }
-    routes();
-  }
-
-  void routes();
-  void authorize(const httplib::Request& req) const;
-  std::shared_ptr<const ServedAdapter> adapter_for(const std::string& model_id) const;
-  Prepared prepare_completion(const std::string& body) const;
-  Prepared prepare_chat(const std::string& body) const;
-  SequenceRequest sequence_for(const Prepared& p) const;
-  void generate(const httplib::Request& req, httplib::Response& res, bool chat);
-  void respond_whole(const Prepared& p, httplib::Response& res, std::shared_ptr<Channel> ch,
-                     std::shared_ptr<std::atomic<bool>> cancelled, Clock::time_point t0);
-  void respond_stream(const Prepared& p, httplib::Response& res, std::shared_ptr<Channel> ch,
-                      std::shared_ptr<std::atomic<bool>> cancelled, Clock::time_point t0);
-  void classify(const httplib::Request& req, httplib::Response& res);
-  void add_adapter(const httplib::Request& req, httplib::Response& res);
-  void remove_adapter(const httplib::Request& req, httplib::Response& res);
-  json model_entry(const std::string& id, const ServedAdapter* adapter) const;
-  json models_body() const;
-  // When a request that arrived at t0 times out, and the error it then gets.
-  Clock::time_point deadline_of(Clock::time_point t0) const {
-    return t0 + std::chrono::duration_cast<Clock::duration>(
-                    std::chrono::duration<double>(opt.request_timeout_seconds));
-  }
-  ApiError timeout_error() const {
-    return ApiError(504, "timeout",
-                    "the request took longer than the server's limit of " +
-                        std::to_string(opt.request_timeout_seconds) + " s");
-  }
-  std::string new_id(bool chat) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%s-%016llx", chat ? "chatcmpl" : "cmpl",
-                  static_cast<unsigned long long>(++next_id));
-    return buf;
-  }
-};
-
 void Server::Impl::authorize(const httplib::Request& req) const {
   if (opt.api_key.empty()) return;
   const std::string header = req.get_header_value("Authorization");
@@ -243,216 +81,6 @@ std::shared_ptr<const ServedAdapter> Server::Impl::adapter_for(const std::string
                    "model", "model_not_found");
   }
   return a;
-}
-
-Prepared Server::Impl::prepare_completion(const std::string& body) const {
-  const CompletionRequest r = parse_completion_request(body);
-  Prepared p;
-  p.model = r.model;
-  p.adapter = adapter_for(r.model);
-  p.sampling = r.sampling;
-  const std::string before = p.adapter ? p.adapter->artifact.place_in("") : "";
-  const std::string text = before.empty() ? r.prompt : before + "\n\n" + r.prompt;
-  p.ids = tok.encode(text);
-  if (r.echo) p.echo = r.prompt;
-  return p;
-}
-
-Prepared Server::Impl::prepare_chat(const std::string& body) const {
-  const ChatRequest r = parse_chat_request(body);
-  if (!chat_template) {
-    throw ApiError(400, "invalid_request_error",
-                   "this model has no chat template ptune can apply (" + chat_template_error +
-                       "); use /v1/completions",
-                   "messages");
-  }
-  Prepared p;
-  p.chat = true;
-  p.model = r.model;
-  p.adapter = adapter_for(r.model);
-  p.sampling = r.sampling;
-  std::vector<ChatMessage> messages;
-  for (const ChatRequestMessage& m : r.messages) messages.push_back({m.role, m.content});
-  if (p.adapter && p.adapter->artifact.discrete) {
-    // A discrete prompt goes into the system message, as `ptune chat --adapter` puts it.
-    if (messages.front().role == "system") {
-      messages.front().content = p.adapter->artifact.place_in(messages.front().content);
-    } else {
-      messages.insert(messages.begin(), {"system", p.adapter->artifact.place_in("")});
-    }
-  }
-  p.ids = tok.encode(chat_template->render_marked(messages, true));
-  return p;
-}
-
-SequenceRequest Server::Impl::sequence_for(const Prepared& p) const {
-  SequenceRequest s;
-  s.prompt = p.ids;
-  if (p.adapter) s.prefix = p.adapter->state;
-  const int64_t n_ctx = model.config().n_ctx_train;
-  const int64_t used = static_cast<int64_t>(p.ids.size()) + (s.prefix ? s.prefix->length() : 0);
-  if (n_ctx > 0 && used >= n_ctx) {
-    throw invalid_request(p.chat ? "messages" : "prompt",
-                          context_error(p.ids.size(), used - p.ids.size(), n_ctx));
-  }
-  const int64_t room = n_ctx > 0 ? n_ctx - used : kMaxRequestTokens;
-  if (p.sampling.max_tokens && *p.sampling.max_tokens > room) {
-    throw invalid_request("max_tokens", "this model's context length is " + std::to_string(n_ctx) +
-                                            " tokens; the request uses " + std::to_string(used) +
-                                            " and asks for " +
-                                            std::to_string(*p.sampling.max_tokens) +
-                                            " more (at most " + std::to_string(room) + ")");
-  }
-  s.options.max_tokens = static_cast<int>(p.sampling.max_tokens.value_or(room));
-  s.options.sampling.temperature = static_cast<float>(p.sampling.temperature);
-  s.options.sampling.top_p = static_cast<float>(p.sampling.top_p);
-  s.options.sampling.seed = p.sampling.seed ? *p.sampling.seed : std::random_device{}();
-  s.options.stop = p.sampling.stop;
-  s.top_logprobs = p.sampling.top_logprobs;
-  return s;
-}
-
-void Server::Impl::generate(const httplib::Request& req, httplib::Response& res, bool chat) {
-  const Clock::time_point t0 = Clock::now();
-  authorize(req);
-  if (draining) throw ApiError(503, "server_error", "the server is shutting down");
-  const Prepared p = chat ? prepare_chat(req.body) : prepare_completion(req.body);
-  SequenceRequest s = sequence_for(p);
-  auto ch = std::make_shared<Channel>();
-  auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  s.cancelled = cancelled;
-  s.on_event = [ch](const SequenceEvent& e) { ch->push(e); };
-  try {
-    engine.submit(std::move(s));
-  } catch (const QueueFullError& e) {
-    throw ApiError(429, "rate_limit_error", std::string(e.what()) + "; retry later");
-  } catch (const std::invalid_argument& e) {
-    throw invalid_request(chat ? "messages" : "prompt", e.what());
-  } catch (const std::runtime_error& e) {
-    throw ApiError(503, "server_error", e.what());
-  }
-  if (p.sampling.stream) {
-    respond_stream(p, res, ch, cancelled, t0);
-  } else {
-    respond_whole(p, res, ch, cancelled, t0);
-  }
-}
-
-void Server::Impl::respond_whole(const Prepared& p, httplib::Response& res,
-                                 std::shared_ptr<Channel> ch,
-                                 std::shared_ptr<std::atomic<bool>> cancelled,
-                                 Clock::time_point t0) {
-  const Clock::time_point deadline = deadline_of(t0);
-  Choice choice;
-  choice.with_logprobs = p.sampling.top_logprobs >= 0;
-  Usage usage{static_cast<int64_t>(p.ids.size()), 0};
-  bool first = true;
-  while (true) {
-    if (Clock::now() >= deadline) {
-      cancelled->store(true);
-      throw timeout_error();
-    }
-    for (const SequenceEvent& e : ch->take(deadline)) {
-      if (!e.error.empty()) throw ApiError(500, "server_error", e.error);
-      if (first) metrics.first_token(seconds_since(t0));
-      first = false;
-      choice.text += e.step.text;
-      if (e.final) {
-        choice.finish_reason = e.finish_reason;
-        const std::string id = new_id(p.chat);
-        if (!p.echo.empty()) choice.text = p.echo + choice.text;
-        send_json(res, 200,
-                  p.chat ? chat_body(id, std::time(nullptr), p.model, choice, usage)
-                         : completion_body(id, std::time(nullptr), p.model, choice, usage));
-        return;
-      }
-      ++usage.completion_tokens;
-      if (choice.with_logprobs) {
-        choice.logprobs.push_back(to_logprob(tok, e.step));
-      }
-    }
-  }
-}
-
-void Server::Impl::respond_stream(const Prepared& p, httplib::Response& res,
-                                  std::shared_ptr<Channel> ch,
-                                  std::shared_ptr<std::atomic<bool>> cancelled,
-                                  Clock::time_point t0) {
-  struct State {
-    std::string id;
-    int64_t created = std::time(nullptr);
-    bool started = false, ended = false;
-    Usage usage;
-  };
-  auto st = std::make_shared<State>();
-  st->id = new_id(p.chat);
-  st->usage.prompt_tokens = static_cast<int64_t>(p.ids.size());
-  const Clock::time_point deadline = deadline_of(t0);
-  res.status = 200;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, p, ch, cancelled, st, deadline, t0](size_t, httplib::DataSink& sink) {
-        auto write = [&](const std::string& s) {
-          if (!sink.write(s.data(), s.size())) {
-            cancelled->store(true);  // the client went away
-            return false;
-          }
-          return true;
-        };
-        if (!st->started) {
-          st->started = true;
-          const std::string opening =
-              p.chat
-                  ? sse_event(chat_chunk(st->id, st->created, p.model, "assistant", "", ""))
-                  : (p.echo.empty()
-                         ? std::string()
-                         : sse_event(completion_chunk(st->id, st->created, p.model, p.echo, "")));
-          if (!opening.empty() && !write(opening)) return false;
-        }
-        if (Clock::now() >= deadline) {
-          cancelled->store(true);
-          write(sse_event(timeout_error().body()));
-          write(kSseDone);
-          sink.done();
-          return true;
-        }
-        for (const SequenceEvent& e :
-             ch->take(std::min(deadline, Clock::now() + std::chrono::seconds(1)))) {
-          if (!e.error.empty()) {
-            write(sse_event(ApiError(500, "server_error", e.error).body()));
-            write(kSseDone);
-            sink.done();
-            return true;
-          }
-          if (st->usage.completion_tokens == 0 && !e.final) metrics.first_token(seconds_since(t0));
-          std::vector<TokenLogprob> lps;
-          const bool with_lps = p.sampling.top_logprobs >= 0 && !e.final;
-          if (with_lps) lps = {to_logprob(tok, e.step)};
-          if (!e.final) ++st->usage.completion_tokens;
-          if (!e.step.text.empty() || with_lps || e.final) {
-            const std::string& reason = e.final ? e.finish_reason : std::string();
-            const json chunk = p.chat ? chat_chunk(st->id, st->created, p.model, std::nullopt,
-                                                   e.step.text, reason, with_lps ? &lps : nullptr)
-                                      : completion_chunk(st->id, st->created, p.model, e.step.text,
-                                                         reason, with_lps ? &lps : nullptr);
-            if (!write(sse_event(chunk))) return false;
-          }
-          if (e.final) {
-            if (p.sampling.include_usage) {
-              write(sse_event(usage_chunk(st->id, st->created, p.model, p.chat, st->usage)));
-            }
-            write(kSseDone);
-            sink.done();
-            st->ended = true;
-            return true;
-          }
-        }
-        return true;
-      },
-      [cancelled, st](bool success) {
-        if (!success || !st->ended) cancelled->store(true);
-      });
 }
 
 void Server::Impl::classify(const httplib::Request& req, httplib::Response& res) {

@@ -169,6 +169,11 @@ void register_serve(CLI::App& app) {
                   "Prompt tokens per prefill step, so long prompts do not stall decoding")
       ->check(in_range(1, kMaxNewTokens))
       ->capture_default_str();
+  cmd->add_option("--prefix-cache", opts->engine.prefix_cache_mib,
+                  "MiB of prefilled prompts' keys/values kept, so a prompt starting as an earlier "
+                  "one did (same adapter) runs only its new tokens (0 = off)")
+      ->check(in_range(0, int64_t{1} << 30))
+      ->capture_default_str();
   cmd->add_option("--max-body-bytes", opts->max_body_bytes, "Larger request bodies get 413")
       ->check(in_range(1024, int64_t{1} << 30))
       ->capture_default_str();

@@ -14,6 +14,8 @@ struct Engine::Sequence {
   int64_t cached = 0;      // real keys this sequence has (adapter + prompt + fed tokens)
   int32_t next_token = 0;  // fed at the next decode step
   bool finished = false;
+  torch::Tensor carry;  // prompt_logprobs: log-probs [V] after the last prefilled token
+  std::vector<TokenDecoder::Step> prompt_steps;
 
   bool cancelled() const { return request.cancelled && request.cancelled->load(); }
 };
@@ -33,10 +35,33 @@ void left_pad(PastKV& past, torch::Tensor& mask, int64_t L) {
   mask = torch::cat({torch::zeros({mask.size(0), pad}, mask.options()), mask}, 1);
 }
 
+// The log-probability of each of `ids` [n] from the log-probs `lp` [n, V] before it (row j
+// predicts ids[j]), with the `top` best alternatives.
+std::vector<TokenDecoder::Step> scored_tokens(const torch::Tensor& lp,
+                                              const std::vector<int32_t>& ids, int top) {
+  std::vector<TokenDecoder::Step> out(ids.size());
+  const torch::Tensor index = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()));
+  const torch::Tensor chosen = lp.gather(1, index.unsqueeze(1)).squeeze(1);
+  torch::Tensor best_values, best_ids;
+  if (top > 0) std::tie(best_values, best_ids) = lp.topk(std::min<int64_t>(top, lp.size(1)), 1);
+  for (size_t j = 0; j < ids.size(); ++j) {
+    out[j].token = ids[j];
+    out[j].logprob = chosen[j].item<double>();
+    for (int64_t k = 0; top > 0 && k < best_ids.size(1); ++k) {
+      out[j].top.emplace_back(static_cast<int32_t>(best_ids[j][k].item<int64_t>()),
+                              best_values[j][k].item<double>());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Engine::Engine(const Model& model, const Tokenizer& tokenizer, EngineOptions options)
-    : model_(model), tokenizer_(tokenizer), options_(options) {
+    : model_(model),
+      tokenizer_(tokenizer),
+      options_(options),
+      prefix_cache_(options.prefix_cache_mib << 20) {
   if (options_.max_sequences < 1 || options_.max_queue < 0 || options_.prefill_chunk < 1) {
     throw std::invalid_argument("engine: max_sequences and prefill_chunk must be at least 1");
   }
@@ -142,6 +167,7 @@ void Engine::finish(Sequence& s, const std::string& error) {
   if (error.empty()) {
     done.step.text = s.decoder->flush();
     done.finish_reason = s.cancelled() ? "cancelled" : s.decoder->finish_reason();
+    done.prompt = std::move(s.prompt_steps);
   }
   if (s.request.on_event) s.request.on_event(done);
 }
@@ -159,6 +185,7 @@ void Engine::prefill_one() {
   if (prefilling_.empty()) return;
   Sequence& s = *prefilling_.front();
   const auto& prompt = s.request.prompt;
+  if (s.prefilled == 0) reuse_cached_head(s);
   const size_t n =
       std::min(prompt.size() - s.prefilled, static_cast<size_t>(options_.prefill_chunk));
   const bool last = s.prefilled + n == prompt.size();
@@ -170,18 +197,30 @@ void Engine::prefill_one() {
                          .unsqueeze(0);
     args.past = s.cache.empty() ? s.request.prefix.get() : &s.cache;
     args.return_present = true;
-    args.logits_at = last ? LogitsAt::Last : LogitsAt::None;
+    const bool scoring = s.request.prompt_logprobs;
+    args.logits_at = scoring ? LogitsAt::All : (last ? LogitsAt::Last : LogitsAt::None);
     ForwardResult fr = model_.forward(args);
     s.cache = std::move(fr.present);
+    if (scoring) score_prompt_chunk(s, fr.logits[0], n);
     s.prefilled += n;
     s.cached = s.cache.length();
     if (!last) return;
+    prefix_cache_.insert(s.request.prefix, prompt, s.cache, s.prompt_steps,
+                         scoring ? std::max(0, s.request.top_logprobs) : -1);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stats_.prompt_tokens += static_cast<int64_t>(prompt.size());
+      stats_.prefix_cache_bytes = prefix_cache_.bytes();
+    }
+    if (s.request.options.max_tokens == 0) {
+      finish(s, "");
+      prefilling_.erase(prefilling_.begin());
+      return;
     }
     SequenceEvent ev;
-    ev.step = s.decoder->next(fr.logits[0], s.cached, s.request.top_logprobs);
+    ev.step = s.decoder->next(scoring ? fr.logits[0][n - 1] : fr.logits[0], s.cached,
+                              s.request.top_logprobs);
+    ev.prompt = std::move(s.prompt_steps);
     if (s.request.on_event) s.request.on_event(ev);
     if (s.decoder->done()) {
       finish(s, "");
@@ -194,6 +233,37 @@ void Engine::prefill_one() {
   }
   // Done, or moved into the batch by join_batch: no longer prefilling.
   if (last || s.finished) prefilling_.erase(prefilling_.begin());
+}
+
+void Engine::reuse_cached_head(Sequence& s) {
+  const int top = s.request.prompt_logprobs ? std::max(0, s.request.top_logprobs) : -1;
+  std::optional<PrefixCache::Hit> hit = prefix_cache_.find(s.request.prefix, s.request.prompt, top);
+  if (!hit) return;
+  s.cache = std::move(hit->kv);
+  s.prefilled = hit->tokens;
+  s.prompt_steps = std::move(hit->steps);
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++stats_.prefix_hits;
+  stats_.prefix_reused_tokens += static_cast<int64_t>(hit->tokens);
+}
+
+void Engine::score_prompt_chunk(Sequence& s, const torch::Tensor& logits, size_t n) {
+  // Row j of this chunk predicts prompt token prefilled + j + 1; the chunk's first token is
+  // predicted by the previous chunk's last row (`carry`), and the prompt's first by nothing.
+  const torch::Tensor lp = torch::log_softmax(logits.to(torch::kFloat32), -1);  // [n, V]
+  const auto& prompt = s.request.prompt;
+  std::vector<torch::Tensor> rows;
+  if (s.carry.defined()) rows.push_back(s.carry.unsqueeze(0));
+  if (n > 1) rows.push_back(lp.narrow(0, 0, static_cast<int64_t>(n) - 1));
+  // Without a carry (the prompt's start, or after a reused head) the chunk's first token is
+  // predicted by a row this engine did not compute: it is scored already, or is token 0.
+  const size_t first = s.carry.defined() ? s.prefilled : s.prefilled + 1;
+  if (!rows.empty()) {
+    const std::vector<int32_t> ids(prompt.begin() + first, prompt.begin() + s.prefilled + n);
+    auto steps = scored_tokens(torch::cat(rows, 0), ids, std::max(0, s.request.top_logprobs));
+    s.prompt_steps.insert(s.prompt_steps.end(), steps.begin(), steps.end());
+  }
+  s.carry = lp[static_cast<int64_t>(n) - 1];
 }
 
 void Engine::join_batch(Sequence& s) {

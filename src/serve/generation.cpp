@@ -17,6 +17,23 @@ TokenLogprob to_logprob(const Tokenizer& tok, const TokenDecoder::Step& s) {
   return t;
 }
 
+// Echo's log-probs: the client's prompt tokens, from `steps` (prompt tokens 1.., as the engine
+// scored them); a prompt that starts the sequence has a first token nothing predicts (null).
+std::vector<TokenLogprob> prompt_logprobs(const Tokenizer& tok, const Prepared& p,
+                                          const std::vector<TokenDecoder::Step>& steps) {
+  std::vector<TokenLogprob> out;
+  for (size_t g = p.prompt_from; g < p.ids.size(); ++g) {
+    if (g == 0) {
+      TokenLogprob first;
+      first.token = tok.token_to_bytes(p.ids[0]);
+      out.push_back(first);
+    } else {
+      out.push_back(to_logprob(tok, steps.at(g - 1)));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Prepared Server::Impl::prepare_completion(const std::string& body) const {
@@ -25,9 +42,13 @@ Prepared Server::Impl::prepare_completion(const std::string& body) const {
   p.model = r.model;
   p.adapter = adapter_for(r.model);
   p.sampling = r.sampling;
+  // The adapter's text and the client's prompt are encoded apart, so the prompt's tokens are
+  // known (echo with logprobs returns exactly theirs).
   const std::string before = p.adapter ? p.adapter->artifact.place_in("") : "";
-  const std::string text = before.empty() ? r.prompt : before + "\n\n" + r.prompt;
-  p.ids = tok.encode(text);
+  p.ids = tok.encode(before.empty() ? "" : before + "\n\n");
+  p.prompt_from = p.ids.size();
+  const std::vector<int32_t> prompt = tok.encode(r.prompt, /*add_special=*/false);
+  p.ids.insert(p.ids.end(), prompt.begin(), prompt.end());
   if (r.echo) p.echo = r.prompt;
   return p;
 }
@@ -83,6 +104,7 @@ SequenceRequest Server::Impl::sequence_for(const Prepared& p) const {
   s.options.sampling.seed = p.sampling.seed ? *p.sampling.seed : std::random_device{}();
   s.options.stop = p.sampling.stop;
   s.top_logprobs = p.sampling.top_logprobs;
+  s.prompt_logprobs = !p.echo.empty() && p.sampling.top_logprobs >= 0;
   return s;
 }
 
@@ -128,6 +150,10 @@ void Server::Impl::respond_whole(const Prepared& p, httplib::Response& res,
     }
     for (const SequenceEvent& e : ch->take(deadline)) {
       if (!e.error.empty()) throw ApiError(500, "server_error", e.error);
+      // The first event ends the prefill and carries the prompt's scores (echo with logprobs).
+      if (first && choice.with_logprobs && !p.echo.empty()) {
+        choice.logprobs = prompt_logprobs(tok, p, e.prompt);
+      }
       if (first) metrics.first_token(seconds_since(t0));
       first = false;
       choice.text += e.step.text;

@@ -88,6 +88,12 @@ std::string Metrics::render(const EngineStats& e, size_t adapters, int64_t adapt
   metric("ptune_decode_rows_total", "counter",
          "Rows summed over decode forwards (mean batch size = rows / steps)", e.decode_rows);
   metric("ptune_decode_batch_max", "gauge", "Largest decode batch so far", e.max_batch);
+  metric("ptune_prefix_cache_hits_total", "counter",
+         "Prompts that started after a cached head of an earlier prompt", e.prefix_hits);
+  metric("ptune_prefix_cache_reused_tokens_total", "counter",
+         "Prompt tokens taken from the prefix cache instead of computed", e.prefix_reused_tokens);
+  metric("ptune_prefix_cache_bytes", "gauge", "Bytes of keys/values the prefix cache holds",
+         e.prefix_cache_bytes);
   return out.str();
 }
 

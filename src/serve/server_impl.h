@@ -73,6 +73,9 @@ struct Prepared {
   std::shared_ptr<const ServedAdapter> adapter;  // null: the base model
   SamplingRequest sampling;
   std::string echo;  // completions with echo: the prompt text
+  // Completions: ids[prompt_from..] are the client's prompt (before them: BOS, a discrete
+  // adapter's text); with echo and logprobs, their log-probs come back.
+  size_t prompt_from = 0;
 };
 
 inline void send_json(httplib::Response& res, int status, const json& body) {

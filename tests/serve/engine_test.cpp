@@ -9,6 +9,7 @@
 
 #include "ptune/generate/generator.h"
 #include "ptune/serve/engine.h"
+#include "ptune/serve/prefix_cache.h"
 #include "serve_fixture.h"
 
 namespace ptune::serve {
@@ -19,6 +20,7 @@ struct Collector {
   std::mutex mutex;
   std::condition_variable cv;
   std::vector<int32_t> tokens;
+  std::vector<TokenDecoder::Step> prompt;  // prompt_logprobs: the prompt's scored tokens
   std::string text, finish_reason, error;
   bool done = false;
 
@@ -26,6 +28,7 @@ struct Collector {
     return [this](const SequenceEvent& e) {
       std::lock_guard<std::mutex> lock(mutex);
       text += e.step.text;
+      prompt.insert(prompt.end(), e.prompt.begin(), e.prompt.end());
       if (e.final) {
         finish_reason = e.finish_reason;
         error = e.error;
@@ -102,6 +105,101 @@ TEST(EngineTest, MixedAdaptersBatchedEqualOneAtATime) {
   EXPECT_GT(s.max_batch, 1);  // rows really shared forwards
   EXPECT_LE(s.max_batch, 4);
   EXPECT_EQ(s.running, 0);
+}
+
+// Runs one sequence to its end on `engine` and returns what it produced.
+std::unique_ptr<Collector> run_one(Engine& engine, const std::string& prompt,
+                                   std::shared_ptr<const PastKV> adapter, int max_tokens,
+                                   bool score_prompt = false) {
+  auto c = std::make_unique<Collector>();
+  SequenceRequest r;
+  r.prompt = ids_of(prompt);
+  r.prefix = std::move(adapter);
+  r.options.max_tokens = max_tokens;
+  r.options.sampling.temperature = 0;
+  r.prompt_logprobs = score_prompt;
+  r.top_logprobs = score_prompt ? 2 : -1;
+  r.on_event = c->callback();
+  engine.submit(std::move(r));
+  c->wait();
+  return c;
+}
+
+// A prompt that starts as an earlier one did, under the same adapter, runs only its new tokens
+// and gives what it gives alone: its generated tokens and, when scored, its prompt's log-probs.
+TEST(EngineTest, IdenticalPromptHeadsAreComputedOnce) {
+  const Model& model = test::serve_model();
+  const Tokenizer& tok = test::serve_tokenizer();
+  const auto adapter = test::random_adapter(model, 3, 7);
+  const std::string head = "You route support messages. Message: ";
+  Engine cached(model, tok, {4, 16, 8});
+  Engine plain(model, tok, {4, 16, 8, /*prefix_cache_mib=*/0});
+  run_one(cached, head + "my card is lost", adapter, 4);
+  const auto second = run_one(cached, head + "refund please", adapter, 6);
+  EngineStats st = cached.stats();
+  EXPECT_EQ(st.prefix_hits, 1);
+  EXPECT_GE(st.prefix_reused_tokens, static_cast<int64_t>(ids_of(head).size()) - 1);
+  EXPECT_GT(st.prefix_cache_bytes, 0);
+  GenerateOptions o;
+  o.max_tokens = 6;
+  o.sampling.temperature = 0;
+  EXPECT_EQ(second->tokens,
+            generate(model, tok, ids_of(head + "refund please"), o, nullptr, adapter.get()).tokens);
+
+  // Another adapter (or none) does not reuse this adapter's keys/values.
+  run_one(cached, head + "refund please", nullptr, 2);
+  EXPECT_EQ(cached.stats().prefix_hits, 1);
+
+  // Scoring: the second text's prompt log-probs equal those of an engine without the cache.
+  run_one(cached, head + "where is my parcel", adapter, 0, /*score_prompt=*/true);
+  const auto scored = run_one(cached, head + "where is my money", adapter, 0, true);
+  const auto want = run_one(plain, head + "where is my money", adapter, 0, true);
+  EXPECT_EQ(cached.stats().prefix_hits, 2);
+  EXPECT_EQ(scored->finish_reason, "length");
+  EXPECT_TRUE(scored->tokens.empty());
+  ASSERT_EQ(scored->prompt.size(), ids_of(head + "where is my money").size() - 1);
+  ASSERT_EQ(want->prompt.size(), scored->prompt.size());
+  for (size_t t = 0; t < want->prompt.size(); ++t) {
+    EXPECT_EQ(scored->prompt[t].token, want->prompt[t].token) << t;
+    EXPECT_NEAR(scored->prompt[t].logprob, want->prompt[t].logprob, 1e-4) << t;
+    ASSERT_EQ(scored->prompt[t].top.size(), 2u);
+    EXPECT_EQ(scored->prompt[t].top[0].first, want->prompt[t].top[0].first) << t;
+  }
+}
+
+TEST(PrefixCacheTest, EvictsLeastRecentlyUsedUnderItsBudget) {
+  const Model& model = test::serve_model();
+  const auto kv = [&](int64_t n) {  // keys/values of n random positions
+    return *test::random_adapter(model, n, n);
+  };
+  PrefixCache one(1 << 30);
+  one.insert(nullptr, std::vector<int32_t>(8, 1), kv(8), {}, -1);
+  ASSERT_GT(one.bytes(), 0);
+  PrefixCache c(3 * one.bytes());  // room for three entries of 8 positions
+  for (int32_t first = 1; first <= 4; ++first) {
+    std::vector<int32_t> tokens(8, first);
+    c.insert(nullptr, tokens, kv(8), {}, -1);
+  }
+  EXPECT_EQ(c.entries(), 3u);  // the first was evicted
+  std::vector<int32_t> probe(8, 1);
+  probe.push_back(9);
+  EXPECT_FALSE(c.find(nullptr, probe, -1));
+  probe.assign(8, 2);
+  probe.push_back(9);
+  const auto hit = c.find(nullptr, probe, -1);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->tokens, 8u);
+  EXPECT_EQ(hit->kv.length(), 8);
+  // Scoring lookups need scored entries.
+  EXPECT_FALSE(c.find(nullptr, probe, 0));
+  // An entry extended by a newer one is replaced by it; the larger entry then evicts the least
+  // recently used (8 x 3) to stay in budget.
+  c.insert(nullptr, std::vector<int32_t>(12, 2), kv(12), {}, -1);
+  EXPECT_EQ(c.entries(), 2u);
+  EXPECT_LE(c.bytes(), 3 * one.bytes());
+  probe.assign(8, 3);
+  probe.push_back(9);
+  EXPECT_FALSE(c.find(nullptr, probe, -1));
 }
 
 TEST(EngineTest, StopStringsEndASequenceAsGenerateDoes) {

@@ -4,8 +4,11 @@
 // One thread runs the model. Each iteration it
 //   1. admits waiting sequences while fewer than max_sequences run;
 //   2. prefills one chunk (at most prefill_chunk tokens) of one admitted sequence, after its
-//      adapter's keys/values, so a long prompt never stalls the others' decodes for long;
+//      adapter's keys/values, so a long prompt never stalls the others' decodes for long; a
+//      prompt whose head an earlier prompt under the same adapter had starts after that head's
+//      cached keys/values (PrefixCache), so identical heads across requests run once;
 //   3. runs one decode step over every sequence that is generating, in one forward.
+// A sequence with max_tokens 0 ends after its prefill (scoring a prompt: prompt_logprobs).
 // Rows of different adapters share that forward: every tuned prompt reduces to keys/values
 // before the prompt (methods/trainable.h), so a row's adapter is part of its own cache. The
 // batch's caches are left-aligned to one length with padding masked out (the position of each
@@ -32,6 +35,7 @@
 
 #include "ptune/generate/generator.h"
 #include "ptune/model/model.h"
+#include "ptune/serve/prefix_cache.h"
 #include "ptune/tokenizer/tokenizer.h"
 
 namespace ptune::serve {
@@ -40,6 +44,8 @@ struct EngineOptions {
   int max_sequences = 16;   // running at once (the decode batch)
   int max_queue = 64;       // waiting for a running slot; more is refused (HTTP 429)
   int prefill_chunk = 256;  // prompt tokens per prefill forward
+  // Keys/values of prefilled prompts kept for prompts that start the same way (0 = off).
+  int64_t prefix_cache_mib = 256;
 };
 
 // One event of a sequence, delivered on the engine thread (keep the callback short).
@@ -48,6 +54,10 @@ struct SequenceEvent {
   bool final = false;       // the last event: finish_reason and the flushed text are set
   std::string finish_reason;
   std::string error;  // set (with final) when the sequence failed; nothing else is valid then
+  // With SequenceRequest::prompt_logprobs, on the event that ends the prefill (the first token's,
+  // or the final one when max_tokens is 0): prompt tokens 1.. with their log-probabilities and
+  // best alternatives (token 0 has no context to be predicted from).
+  std::vector<TokenDecoder::Step> prompt;
 };
 
 struct SequenceRequest {
@@ -55,6 +65,8 @@ struct SequenceRequest {
   std::shared_ptr<const PastKV> prefix;  // the adapter's keys/values [1, Hkv, N, D]; may be null
   GenerateOptions options;
   int top_logprobs = -1;  // -1 = none
+  // Score the prompt too (completions' echo with logprobs): SequenceEvent::prompt.
+  bool prompt_logprobs = false;
   std::function<void(const SequenceEvent&)> on_event;
   std::shared_ptr<std::atomic<bool>> cancelled;  // may be null
 };
@@ -66,6 +78,8 @@ struct EngineStats {
   int64_t prompt_tokens = 0, generated_tokens = 0;
   int64_t decode_steps = 0, decode_rows = 0;  // rows summed over steps (mean batch = rows/steps)
   int64_t max_batch = 0;
+  int64_t prefix_hits = 0, prefix_reused_tokens = 0;  // prompt heads taken from the cache
+  int64_t prefix_cache_bytes = 0;
 };
 
 class QueueFullError : public std::runtime_error {
@@ -95,6 +109,10 @@ class Engine {
   void loop();
   bool admit_locked();
   void prefill_one();
+  // Starts `s` after the longest cached head of its prompt, if any (PrefixCache).
+  void reuse_cached_head(Sequence& s);
+  // Adds the log-probs of the chunk's prompt tokens (logits [n, V]) to s.prompt_steps.
+  void score_prompt_chunk(Sequence& s, const torch::Tensor& logits, size_t n);
   void decode_step();
   void join_batch(Sequence& s);
   void leave_finished();
@@ -115,6 +133,7 @@ class Engine {
   std::vector<std::unique_ptr<Sequence>> batch_;  // rows of past_, in order
   PastKV past_;                                   // [B, Hkv, P, D] per layer
   torch::Tensor mask_;                            // [B, P] int64, 1 = real key
+  PrefixCache prefix_cache_;
 
   std::thread thread_;
 };

@@ -63,7 +63,9 @@ struct SamplingRequest {
 struct CompletionRequest {
   std::string model;
   std::string prompt;
-  bool echo = false;  // the prompt text comes back before the completion
+  // The prompt text comes back before the completion; with logprobs, its tokens' log-probs too
+  // (scoring a text: echo, logprobs 0, max_tokens 0).
+  bool echo = false;
   SamplingRequest sampling;
 };
 
@@ -108,7 +110,8 @@ struct Usage {
 // One generated token's log-probability and the best alternatives at its step.
 struct TokenLogprob {
   std::string token;  // the token's bytes as text (may be part of a UTF-8 character)
-  double logprob = 0;
+  // Unset for a prompt's first token (echo), which nothing predicts: JSON null.
+  std::optional<double> logprob;
   std::vector<std::pair<std::string, double>> top;  // best first
 };
 

@@ -87,9 +87,13 @@ const std::set<std::string> kSamplingKeys = {"model",
                                              "user",
                                              "best_of"};
 
-SamplingRequest read_sampling(const util::JsonReader& r, const char* max_tokens_key) {
+// `min_tokens` 0 lets completions with echo score a prompt without generating.
+SamplingRequest read_sampling(const util::JsonReader& r, const char* max_tokens_key,
+                              int64_t min_tokens = 1) {
   SamplingRequest s;
-  if (r.has(max_tokens_key)) s.max_tokens = r.integer(max_tokens_key, 0, 1, kMaxRequestTokens);
+  if (r.has(max_tokens_key)) {
+    s.max_tokens = r.integer(max_tokens_key, 0, min_tokens, kMaxRequestTokens);
+  }
   s.temperature = r.number("temperature", 1.0);
   if (!(s.temperature >= 0 && s.temperature <= 2)) {
     r.fail("temperature", "must be between 0 and 2");
@@ -179,12 +183,16 @@ CompletionRequest parse_completion_request(const std::string& body) {
     if (prompts.size() != 1) r.fail("prompt", "give one prompt (a string) per request");
     req.prompt = prompts[0];
     req.echo = r.boolean("echo", false);
-    req.sampling = read_sampling(r, "max_tokens");
+    req.sampling = read_sampling(r, "max_tokens", /*min_tokens=*/req.echo ? 0 : 1);
     if (!r.has("max_tokens")) req.sampling.max_tokens = 16;  // OpenAI's completions default
     if (r.has("logprobs")) {
       req.sampling.top_logprobs = static_cast<int>(r.integer("logprobs", 0, 0, 5));
-      // The prompt's own log-probabilities would be expected back and are not computed.
-      if (req.echo) r.fail("logprobs", "logprobs together with echo is not supported");
+      if (req.echo && req.sampling.stream) {
+        r.fail("logprobs", "echo with logprobs is answered whole; send \"stream\": false");
+      }
+    }
+    if (req.sampling.max_tokens == 0 && req.sampling.stream) {
+      r.fail("max_tokens", "0 (scoring the prompt) is answered whole; send \"stream\": false");
     }
     return req;
   });

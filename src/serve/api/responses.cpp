@@ -25,16 +25,20 @@ std::vector<int> utf8_bytes(const std::string& s) {
   return bytes;
 }
 
+json logprob_json(const TokenLogprob& t) {
+  return t.logprob ? json(*t.logprob) : json(nullptr);
+}
+
 // Completions' logprobs: parallel lists, as the legacy API returns them.
 json completion_logprobs(const std::vector<TokenLogprob>& lps, size_t text_offset) {
   json tokens = json::array(), logprobs = json::array(), top = json::array(),
        offsets = json::array();
   for (const TokenLogprob& t : lps) {
     tokens.push_back(t.token);
-    logprobs.push_back(t.logprob);
+    logprobs.push_back(logprob_json(t));
     json alternatives = json::object();
     for (const auto& [tok, lp] : t.top) alternatives[tok] = lp;
-    top.push_back(alternatives);
+    top.push_back(t.logprob ? alternatives : json(nullptr));
     offsets.push_back(text_offset);
     text_offset += t.token.size();
   }
@@ -53,7 +57,7 @@ json chat_logprobs(const std::vector<TokenLogprob>& lps) {
       top.push_back({{"token", tok}, {"logprob", lp}, {"bytes", utf8_bytes(tok)}});
     }
     content.push_back({{"token", t.token},
-                       {"logprob", t.logprob},
+                       {"logprob", logprob_json(t)},
                        {"bytes", utf8_bytes(t.token)},
                        {"top_logprobs", top}});
   }

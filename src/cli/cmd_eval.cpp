@@ -14,6 +14,7 @@
 #include "cli/limits.h"
 #include "cli/recording.h"
 #include "ptune/eval/evaluator.h"
+#include "ptune/eval/remote_eval.h"
 #include "ptune/tasks/task.h"
 #include "ptune/util/files.h"
 
@@ -21,8 +22,17 @@ namespace ptune::cli {
 
 namespace {
 
+// --endpoint: the model behind an OpenAI-compatible API instead of a local GGUF file.
+struct RemoteCmdOptions {
+  std::string endpoint, model, scoring = "auto", api_key_env, cache;
+  int concurrency = 4, retries = 5;
+  double timeout = 120;
+};
+
 struct EvalCmdOptions {
   ModelOptions model;
+  RemoteCmdOptions remote;
+  CLI::Option* model_flag = nullptr;  // -m, to tell a given model from the default
   RecordOptions record;
   eval::EvalOptions eval;  // written directly where a flag maps one to one
   std::string task_path, out_dir, normalize, progress, adapter;
@@ -105,6 +115,50 @@ void add_output_options(CLI::App* cmd, EvalCmdOptions* o) {
   cmd->add_flag("--json", o->json_out, "Print the summary JSON instead of the table");
 }
 
+// A model behind an API: where, which, how it is scored and how calls are made.
+void add_remote_options(CLI::App* cmd, EvalCmdOptions* o) {
+  RemoteCmdOptions& r = o->remote;
+  const char* group = "Remote model (an OpenAI-compatible API; see docs/eval.md)";
+  auto* endpoint = cmd->add_option("--endpoint", r.endpoint,
+                                   "Evaluate the model behind this API base URL instead of -m "
+                                   "(http://127.0.0.1:8080/v1, https://api.openai.com/v1)")
+                       ->group(group);
+  cmd->add_option("--remote-model", r.model, "The endpoint's model id (with --endpoint)")
+      ->needs(endpoint)
+      ->group(group);
+  cmd->add_option("--remote-scoring", r.scoring,
+                  "Classification through the endpoint: echo (prompt log-probs, exact), logprobs "
+                  "(first-token top log-probs), generate (answer text matched to labels) or auto "
+                  "(the best the endpoint supports)")
+      ->check(CLI::IsMember({"auto", "echo", "logprobs", "generate"}))
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--api-key-env", r.api_key_env,
+                  "Environment variable holding the API key (sent as a Bearer token; never "
+                  "printed or recorded)")
+      ->needs(endpoint)
+      ->group(group);
+  cmd->add_option("--concurrency", r.concurrency, "API calls in flight at once")
+      ->check(in_range(1, kMaxConcurrency))
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--timeout", r.timeout, "Seconds per attempt of a call")
+      ->check(real_in_range(0.1, kMaxTimeoutSeconds))
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--retries", r.retries,
+                  "Retries of a failed call (connection errors, 408, 409, 429, 5xx), with "
+                  "exponential backoff and jitter, after Retry-After when the server sends one")
+      ->check(in_range(0, kMaxRetries))
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--cache", r.cache,
+                  "Response cache (SQLite file): identical calls are answered from it, so a "
+                  "rerun or a resumed run does not pay twice")
+      ->needs(endpoint)
+      ->group(group);
+}
+
 // The evaluator's options: the parsed ones plus the task overrides that were given.
 eval::EvalOptions evaluator_options(const EvalCmdOptions& c) {
   if (c.calibrate && c.no_calibrate) {
@@ -175,7 +229,61 @@ void check_eval_memory(const EvalCmdOptions& c, const eval::EvalOptions& o,
   if (c.max_tokens > 0) check_new_tokens(c.max_tokens, model);
 }
 
+client::ClientOptions client_options(const RemoteCmdOptions& r, uint64_t seed) {
+  client::ClientOptions o;
+  o.endpoint = r.endpoint;
+  o.api_key_env = r.api_key_env;
+  o.timeout_seconds = r.timeout;
+  o.concurrency = r.concurrency;
+  o.retry.max_retries = r.retries;
+  o.cache_path = r.cache;
+  o.seed = seed;
+  return o;
+}
+
+// The file outputs, the printed result and the run's record, local or remote.
+void report(const EvalCmdOptions& c, const eval::EvalResult& r, const tasks::TaskSpec& task,
+            const eval::EvalOptions& o, runs::Recorder* rec) {
+  std::vector<runs::Artifact> files;
+  if (!c.out_dir.empty()) files = write_outputs(c.out_dir, r, rec);
+  print_result(c, r);
+  if (rec) {
+    rec->finish(r.summary["metrics"], r.records, files, record_settings(r, task, o));
+    say_recorded(*rec);
+  }
+}
+
+void run_remote(const EvalCmdOptions& c) {
+  if (c.model_flag->count() > 0) {
+    throw std::invalid_argument("give -m (a local model) or --endpoint (a remote one), not both");
+  }
+  if (c.remote.model.empty()) throw std::invalid_argument("--endpoint needs --remote-model NAME");
+  if (!c.adapter.empty()) {
+    throw std::invalid_argument(
+        "--adapter with --endpoint: serve the adapter (ptune serve --adapter NAME=DIR) and pass "
+        "--remote-model NAME");
+  }
+  eval::EvalOptions o = evaluator_options(c);
+  o.model_name = c.remote.model;
+  eval::RemoteEvalOptions ro;
+  ro.model = c.remote.model;
+  ro.scoring = eval::parse_remote_scoring(c.remote.scoring);
+  const eval::Progress::Mode mode = progress_mode(c.progress);
+  tasks::TaskSpec task = tasks::load_task(c.task_path);
+  if (c.skip_bad) task.data.skip_bad = true;
+  const tasks::TaskData data = tasks::load_task_data(task);
+  client::OpenAiClient api(client_options(c.remote, o.seed.value_or(0)));
+  const auto rec = start_recording(
+      c.record, {"eval", {}, "", c.task_path, task.name, {{"split", o.split}}, c.remote.model});
+  recorded(rec.get(), [&] {
+    eval::Progress progress(stderr, mode);
+    const eval::EvalResult r = eval::run_remote_eval(task, data, api, o, ro, &progress);
+    report(c, r, task, o, rec.get());
+  });
+}
+
 void run(const EvalCmdOptions& c) {
+  if (!c.remote.endpoint.empty()) return run_remote(c);
   eval::EvalOptions o = evaluator_options(c);
   const eval::Progress::Mode mode = progress_mode(c.progress);
   // Load the task and data first: a bad task file fails before the model loads.
@@ -183,7 +291,7 @@ void run(const EvalCmdOptions& c) {
   if (c.skip_bad) task.data.skip_bad = true;
   const tasks::TaskData data = tasks::load_task_data(task);
   const auto rec = start_recording(
-      c.record, {"eval", {}, c.model.model, c.task_path, task.name, {{"split", o.split}}});
+      c.record, {"eval", {}, c.model.model, c.task_path, task.name, {{"split", o.split}}, ""});
   recorded(rec.get(), [&] {
     Loaded l = load(c.model, /*with_model=*/false);
     check_eval_memory(c, o, task, data, l);
@@ -194,13 +302,7 @@ void run(const EvalCmdOptions& c) {
     if (!c.adapter.empty()) o.adapter = c.adapter + " (" + tuned.artifact.describe() + ")";
     eval::Progress progress(stderr, mode);
     const eval::EvalResult r = eval::run_eval(task, data, *l.model, *l.tokenizer, o, &progress);
-    std::vector<runs::Artifact> files;
-    if (!c.out_dir.empty()) files = write_outputs(c.out_dir, r, rec.get());
-    print_result(c, r);
-    if (rec) {
-      rec->finish(r.summary["metrics"], r.records, files, record_settings(r, task, o));
-      say_recorded(*rec);
-    }
+    report(c, r, task, o, rec.get());
   });
 }
 
@@ -213,9 +315,13 @@ void register_eval(CLI::App& app) {
       "multiple choice) or decoding (generation, qa), metrics with bootstrap 95% CIs.\n"
       "Prints a table on stdout; a progress bar (or periodic lines) on stderr; with --out writes "
       "DIR/examples.jsonl (one record per example: input, prediction, gold, per-label scores) and "
-      "DIR/summary.json. See docs/eval.md.");
+      "DIR/summary.json. With --endpoint URL --remote-model NAME, the model behind an "
+      "OpenAI-compatible API is evaluated instead (ptune serve, llama.cpp's server, a hosted "
+      "API). See docs/eval.md.");
   auto opts = std::make_shared<EvalCmdOptions>();  // owned by the callback, see common.h
   add_model_options(cmd, &opts->model);
+  opts->model_flag = cmd->get_option("--model");
+  add_remote_options(cmd, opts.get());
   add_prompt_options(cmd, opts.get());
   add_scoring_options(cmd, opts.get());
   add_output_options(cmd, opts.get());

@@ -261,7 +261,7 @@ void run(TuneCli& cli) {
   const tasks::TaskData data = tasks::load_task_data(task);
   const auto rec = start_recording(
       cli.record,
-      {"tune", {}, cli.model.model, cli.task_path, task.name, start_settings(cli, task)});
+      {"tune", {}, cli.model.model, cli.task_path, task.name, start_settings(cli, task), ""});
   if (rec) o.on_step = [&rec](const train::StepLog& s) { rec->step(step_record(s)); };
   recorded(rec.get(), [&] {
     Loaded l = load(cli.model, /*with_model=*/false);

@@ -47,6 +47,13 @@ inline constexpr double kMaxWeightDecay = 1.0;
 inline constexpr double kMaxGradNorm = 1000.0;
 // Sampling temperature (--temperature): at 100 the distribution is already uniform in practice.
 inline constexpr double kMaxTemperature = 100.0;
+// API calls in flight (--concurrency): a thread and a connection each; hosted APIs rate-limit
+// far below 256.
+inline constexpr int64_t kMaxConcurrency = 256;
+// Seconds per call attempt (--timeout): a day is already "never".
+inline constexpr double kMaxTimeoutSeconds = 86'400.0;
+// Retries of a failed call (--retries): with a 30 s backoff cap, 100 is close to an hour.
+inline constexpr int64_t kMaxRetries = 100;
 
 // --threads: at most 4 x the hardware threads (std::thread::hardware_concurrency, 1 when
 // unknown). libtorch's intra-op pool gains nothing past the cores; a few times their number

@@ -62,6 +62,20 @@ class EvalRun {
   bool wants(Need need) const;
 };
 
+// The task after the options' overrides (shots, seed, calibration, normalization, generation
+// settings, a discrete prompt), re-validated: a bad combination is a clear error.
+tasks::TaskSpec apply_overrides(tasks::TaskSpec task, const EvalOptions& options);
+
+// Each example's few-shot demos (none when few_shot.k is 0), as run_eval draws them.
+std::vector<std::vector<const tasks::Example*>> select_demos(
+    const tasks::TaskSpec& task, const tasks::TaskData& data, const tasks::PromptBuilder& prompts,
+    const std::vector<tasks::Example>& examples);
+
+// Every metric the task lists, in its order, from `out`: headline values with their intervals;
+// values and report-only tables go into `metrics` (the summary's "metrics").
+std::vector<MetricResult> compute_metrics(const tasks::TaskSpec& task, const Outcomes& out,
+                                          const BootstrapOptions& boot, nlohmann::json& metrics);
+
 // One strategy per task type: fills the records and the Outcomes its metrics read.
 using Strategy = void (*)(EvalRun& run, Outcomes& out);
 void classification_strategy(EvalRun& run, Outcomes& out);
@@ -70,11 +84,28 @@ void multiple_choice_strategy(EvalRun& run, Outcomes& out);
 // way), so they share one strategy.
 void text_strategy(EvalRun& run, Outcomes& out);
 
+// Each record gets every per-example text score the registry defines (exact match, token F1,
+// ROUGE-L), whichever the task lists, so examples.jsonl can be filtered on any of them.
+void record_text_scores(std::vector<nlohmann::json>& records, const Outcomes& out);
+// `s` without leading and trailing whitespace: what a generated answer is scored as.
+std::string trimmed(const std::string& s);
+
 // Classification without gold labels: per example, the label log-probabilities (calibrated
 // when the task asks) in class_names order.
 std::vector<std::vector<double>> label_log_probabilities(EvalRun& run);
 
 // summary.json for a finished run.
 nlohmann::json summary_json(const EvalRun& run, const BootstrapOptions& boot, double seconds);
+
+// What every summary holds, local or remote: the task, options, data, metrics and timing.
+struct SummaryInputs {
+  const tasks::TaskSpec& task;
+  const tasks::TaskData& data;
+  const EvalOptions& opt;
+  size_t examples;
+  uint64_t seed;
+  const nlohmann::json& metrics;
+};
+nlohmann::json base_summary(const SummaryInputs& in, const BootstrapOptions& boot, double seconds);
 
 }  // namespace ptune::eval::detail

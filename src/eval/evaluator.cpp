@@ -46,28 +46,6 @@ void check_template_options(const tasks::TaskSpec& t, const EvalOptions& o) {
   }
 }
 
-// The task after the CLI overrides, re-validated so a bad combination is a clear error.
-tasks::TaskSpec apply_overrides(tasks::TaskSpec t, const EvalOptions& o) {
-  if (o.shots) t.few_shot.k = *o.shots;
-  if (o.seed) t.few_shot.seed = *o.seed;
-  if (o.calibration) t.scoring.calibration = *o.calibration;
-  if (o.normalize) t.scoring.normalize = *o.normalize;
-  if (o.max_tokens) t.generation.max_tokens = *o.max_tokens;
-  if (o.temperature) t.generation.temperature = *o.temperature;
-  check_template_options(t, o);
-  if (o.discrete_prompt)
-    t = tasks::with_discrete_prompt(std::move(t), *o.discrete_prompt, o.template_name);
-  return t;  // the rest was validated when the task loaded
-}
-
-// What "similar" demo selection compares: the fields the query template shows the model,
-// without the gold field (a demo's label must not make it look like the query).
-std::vector<std::string> similarity_fields(const tasks::PromptBuilder& prompts) {
-  std::vector<std::string> fields = prompts.query_template().fields();
-  fields.erase(std::remove(fields.begin(), fields.end(), prompts.label_field()), fields.end());
-  return fields;
-}
-
 detail::Strategy strategy_for(tasks::TaskType type) {
   switch (type) {
     case tasks::TaskType::Classification:
@@ -91,27 +69,61 @@ void record_gold_nll(detail::EvalRun& run, const Outcomes& out) {
   }
 }
 
-// Every metric the task lists, in its order: tables go to the summary, values to the headline.
-std::vector<MetricResult> compute_metrics(detail::EvalRun& run, const Outcomes& out,
-                                          const BootstrapOptions& boot) {
-  std::vector<MetricResult> headline;
-  for (const std::string& name : run.task.metrics) {
-    const Metric* m = find_metric(name);
-    if (m == nullptr) throw std::invalid_argument("unknown metric '" + name + "'");
-    if (m->report_only()) {
-      run.metrics[name] = metric_detail(*m, out);
-      continue;
-    }
-    const ConfidenceInterval ci = compute_metric(*m, out, boot);
-    headline.push_back({name, ci});
-    run.metrics[name] = {{"value", ci.value}, {"low", ci.low}, {"high", ci.high}};
-  }
-  return headline;
+// What "similar" demo selection compares: the fields the query template shows the model,
+// without the gold field (a demo's label must not make it look like the query).
+std::vector<std::string> similarity_fields(const tasks::PromptBuilder& prompts) {
+  std::vector<std::string> fields = prompts.query_template().fields();
+  fields.erase(std::remove(fields.begin(), fields.end(), prompts.label_field()), fields.end());
+  return fields;
 }
 
 }  // namespace
 
 namespace detail {
+
+// The task after the CLI overrides, re-validated so a bad combination is a clear error.
+tasks::TaskSpec apply_overrides(tasks::TaskSpec t, const EvalOptions& o) {
+  if (o.shots) t.few_shot.k = *o.shots;
+  if (o.seed) t.few_shot.seed = *o.seed;
+  if (o.calibration) t.scoring.calibration = *o.calibration;
+  if (o.normalize) t.scoring.normalize = *o.normalize;
+  if (o.max_tokens) t.generation.max_tokens = *o.max_tokens;
+  if (o.temperature) t.generation.temperature = *o.temperature;
+  check_template_options(t, o);
+  if (o.discrete_prompt)
+    t = tasks::with_discrete_prompt(std::move(t), *o.discrete_prompt, o.template_name);
+  return t;  // the rest was validated when the task loaded
+}
+
+std::vector<MetricResult> compute_metrics(const tasks::TaskSpec& task, const Outcomes& out,
+                                          const BootstrapOptions& boot, json& metrics) {
+  std::vector<MetricResult> headline;
+  for (const std::string& name : task.metrics) {
+    const Metric* m = find_metric(name);
+    if (m == nullptr) throw std::invalid_argument("unknown metric '" + name + "'");
+    if (m->report_only()) {
+      metrics[name] = metric_detail(*m, out);
+      continue;
+    }
+    const ConfidenceInterval ci = compute_metric(*m, out, boot);
+    headline.push_back({name, ci});
+    metrics[name] = {{"value", ci.value}, {"low", ci.low}, {"high", ci.high}};
+  }
+  return headline;
+}
+
+std::vector<std::vector<const Example*>> select_demos(const tasks::TaskSpec& task,
+                                                      const tasks::TaskData& data,
+                                                      const tasks::PromptBuilder& prompts,
+                                                      const std::vector<Example>& examples) {
+  std::vector<std::vector<const Example*>> demos(examples.size());
+  if (task.few_shot.k == 0) return demos;
+  // One selector for the run: "similar" indexes the demo pool once, not per example.
+  const tasks::DemoSelector selector(data.split(task.few_shot.split), task.few_shot,
+                                     prompts.label_field(), similarity_fields(prompts));
+  for (size_t i = 0; i < examples.size(); ++i) demos[i] = selector.select(examples[i], i);
+  return demos;
+}
 
 EvalRun::EvalRun(const tasks::TaskSpec& task_in, const tasks::TaskData& data_in,
                  std::vector<Example> examples_in, const Model& model_in, const Tokenizer& tok_in,
@@ -127,18 +139,11 @@ EvalRun::EvalRun(const tasks::TaskSpec& task_in, const tasks::TaskData& data_in,
       prompts(task_in, opt_in.template_name),
       format(task_in, tok_in) {
   const size_t n = examples.size();
-  demos.resize(n);
+  demos = select_demos(task, data, prompts, examples);
   texts.resize(n);
   ids.resize(n);
   records.resize(n);
-  // One selector for the run: "similar" indexes the demo pool once, not per example.
-  std::optional<tasks::DemoSelector> selector;
-  if (task.few_shot.k) {
-    selector.emplace(data.split(task.few_shot.split), task.few_shot, prompts.label_field(),
-                     similarity_fields(prompts));
-  }
   for (size_t i = 0; i < n; ++i) {
-    if (selector) demos[i] = selector->select(examples[i], i);
     const util::MarkedText prompt = format.marked(prompts.render(examples[i], demos[i]));
     texts[i] = prompt.text;
     ids[i] = tok.encode(prompt);
@@ -227,7 +232,7 @@ std::vector<Example> eval_examples(const tasks::TaskSpec& task, const tasks::Tas
 EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data, const Model& model,
                     const Tokenizer& tok, const EvalOptions& opt, Progress* progress) {
   const auto t_start = std::chrono::steady_clock::now();
-  const tasks::TaskSpec task = apply_overrides(task_in, opt);
+  const tasks::TaskSpec task = detail::apply_overrides(task_in, opt);
   const uint64_t seed = opt.seed.value_or(0);
   detail::EvalRun run(task, data, eval_examples(task, data, opt.split, opt.limit, seed), model, tok,
                       opt, progress);
@@ -239,7 +244,7 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
   boot.resamples = opt.bootstrap_resamples;
   boot.seed = seed;
   EvalResult res;
-  res.headline = compute_metrics(run, out, boot);
+  res.headline = detail::compute_metrics(run.task, out, boot, run.metrics);
   res.seconds = seconds_since(t_start);
   res.summary = detail::summary_json(run, boot, res.seconds);
   res.records = std::move(run.records);
@@ -249,7 +254,7 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
 std::vector<LabelDistribution> classify(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
                                         const Model& model, const Tokenizer& tok,
                                         std::vector<Example> inputs, const EvalOptions& opt) {
-  const tasks::TaskSpec task = apply_overrides(task_in, opt);
+  const tasks::TaskSpec task = detail::apply_overrides(task_in, opt);
   if (task.type != tasks::TaskType::Classification) {
     throw std::invalid_argument("task '" + task.name + "' is not a classification task");
   }

@@ -15,13 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string trim(const std::string& s) {
-  size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
 // generate(), except that a stop string met before any non-whitespace text does not end the
 // answer (a model that starts "Answer:" with a newline has not answered yet): decoding goes on
 // from prompt + what was generated, within the same max_tokens budget.
@@ -37,7 +30,7 @@ GenerateResult generate_answer(const Model& model, const Tokenizer& tok,
     total.finish_reason = r.finish_reason;
     const bool hit_eos = !r.tokens.empty() && tok.is_end_of_generation(r.tokens.back());
     const int left = g.max_tokens - static_cast<int>(total.tokens.size());
-    if (!trim(r.text).empty() || r.finish_reason != "stop" || hit_eos || left <= 0) {
+    if (!trimmed(r.text).empty() || r.finish_reason != "stop" || hit_eos || left <= 0) {
       total.text = r.text;
       break;
     }
@@ -84,7 +77,7 @@ void generate_all(EvalRun& run, Outcomes& out) {
           run.ids[i].begin() + static_cast<std::ptrdiff_t>(grp.prefix), run.ids[i].end());
       const GenerateResult r =
           generate_answer(run.model, run.tok, suffix, g, prefix.empty() ? nullptr : &prefix);
-      out.predictions[i] = trim(r.text);
+      out.predictions[i] = trimmed(r.text);
       out.references[i] = run.prompts.references(run.examples[i]);
       gen_tokens += r.tokens.size();
       json& rec = run.records[i];
@@ -97,15 +90,6 @@ void generate_all(EvalRun& run, Outcomes& out) {
   }
   if (run.progress) run.progress->finish();
   run.metrics["generated_tokens"] = gen_tokens;
-}
-
-// Each record gets every per-example text score the registry defines (exact match, token F1,
-// ROUGE-L), whichever the task lists, so examples.jsonl can be filtered on any of them.
-void record_text_scores(EvalRun& run, const Outcomes& out) {
-  for (const Metric& m : metric_registry()) {
-    if (m.needs != Need::Text || m.per_example == nullptr) continue;
-    for (size_t i = 0; i < run.size(); ++i) run.records[i][m.name] = m.per_example(out, i);
-  }
 }
 
 // The log-probs of the first reference (after the label prefix) following each prompt.
@@ -166,9 +150,23 @@ void judge_answers(EvalRun& run, Outcomes& out) {
 
 }  // namespace
 
+void record_text_scores(std::vector<nlohmann::json>& records, const Outcomes& out) {
+  for (const Metric& m : metric_registry()) {
+    if (m.needs != Need::Text || m.per_example == nullptr) continue;
+    for (size_t i = 0; i < records.size(); ++i) records[i][m.name] = m.per_example(out, i);
+  }
+}
+
+std::string trimmed(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
 void text_strategy(EvalRun& run, Outcomes& out) {
   generate_all(run, out);
-  record_text_scores(run, out);
+  record_text_scores(run.records, out);
   if (run.wants(Need::GoldLogprobs)) score_references(run, out);
   if (run.wants(Need::Grade)) judge_answers(run, out);
 }

@@ -12,39 +12,31 @@ using nlohmann::json;
 
 namespace detail {
 
-json summary_json(const EvalRun& run, const BootstrapOptions& boot, double seconds) {
-  const tasks::TaskSpec& task = run.task;
-  const tasks::LoadReport& lr = run.data.report;
-  const size_t n = run.size();
+json base_summary(const SummaryInputs& in, const BootstrapOptions& boot, double seconds) {
+  const tasks::TaskSpec& task = in.task;
+  const tasks::LoadReport& lr = in.data.report;
+  const size_t n = in.examples;
   json s = {
       {"task", task.name},
       {"task_file", task.path},
       {"type", tasks::to_string(task.type)},
-      {"model", run.opt.model_name},
-      {"adapter", run.opt.adapter},
-      {"split", run.opt.split},
+      {"model", in.opt.model_name},
+      {"adapter", in.opt.adapter},
+      {"split", in.opt.split},
       {"examples", n},
-      {"template", run.opt.template_name},
+      {"template", in.opt.template_name},
       {"shots", task.few_shot.k},
-      {"seed", run.seed},
+      {"seed", in.seed},
       {"scoring",
        {{"normalize", tasks::to_string(task.scoring.normalize)},
         {"calibration", task.scoring.calibration},
         {"label_prefix", task.scoring.label_prefix}}},
-      {"metrics", run.metrics},
+      {"metrics", in.metrics},
       {"load_report",
        {{"rows", lr.rows},
         {"loaded", lr.loaded},
         {"skipped", lr.skipped},
         {"reasons", lr.reasons}}},
-      {"engine",
-       {{"batch_size", run.opt.scorer.batch_size},
-        {"prefix_cache", run.opt.scorer.prefix_cache},
-        {"prefix_groups", run.stats.groups},
-        {"prefix_tokens", run.stats.prefix_tokens},
-        {"suffix_tokens", run.stats.suffix_tokens},
-        {"padded_tokens", run.stats.padded_tokens},
-        {"forwards", run.stats.forwards}}},
       {"seconds", seconds},
       {"examples_per_second", seconds > 0 ? static_cast<double>(n) / seconds : 0.0},
       {"bootstrap", {{"resamples", boot.resamples}, {"confidence", boot.confidence}}},
@@ -54,13 +46,26 @@ json summary_json(const EvalRun& run, const BootstrapOptions& boot, double secon
                        {"stop", task.generation.stop},
                        {"temperature", task.generation.temperature}};
   }
-  if (const tasks::DiscretePrompt* p = run.opt.discrete_prompt) {
+  if (const tasks::DiscretePrompt* p = in.opt.discrete_prompt) {
     s["discrete_prompt"] = {{"text", p->text},
                             {"placement", tasks::placement_name(p->placement)},
                             {"slot", p->slot},
                             {"method", p->method},
                             {"found_on", p->model}};
   }
+  return s;
+}
+
+json summary_json(const EvalRun& run, const BootstrapOptions& boot, double seconds) {
+  json s =
+      base_summary({run.task, run.data, run.opt, run.size(), run.seed, run.metrics}, boot, seconds);
+  s["engine"] = {{"batch_size", run.opt.scorer.batch_size},
+                 {"prefix_cache", run.opt.scorer.prefix_cache},
+                 {"prefix_groups", run.stats.groups},
+                 {"prefix_tokens", run.stats.prefix_tokens},
+                 {"suffix_tokens", run.stats.suffix_tokens},
+                 {"padded_tokens", run.stats.padded_tokens},
+                 {"forwards", run.stats.forwards}};
   return s;
 }
 
@@ -76,6 +81,22 @@ void put(std::ostringstream& o, const char* format, Args... args) {
   o << buf;
 }
 
+// Where a remote evaluation ran, how it scored and what its calls cost.
+void put_remote(std::ostringstream& o, const json& r) {
+  o << "endpoint " << r["endpoint"].get<std::string>() << "  (" << r["api"].get<std::string>()
+    << ")\n";
+  if (r.contains("scoring_note")) o << "scoring  " << r["scoring_note"].get<std::string>() << "\n";
+  const json& c = r["client"];
+  put(o, "calls %lld (%lld from the cache, %lld retries)  tokens %lld prompt + %lld completion\n",
+      c["calls"].get<long long>(), c["cache_hits"].get<long long>(), c["retries"].get<long long>(),
+      c["prompt_tokens"].get<long long>(), c["completion_tokens"].get<long long>());
+  const json& counts = r["counts"];
+  if (counts.value("unmatched", 0) > 0) {
+    o << counts["unmatched"].get<long long>()
+      << " example(s) had no label scored or named: predicted (none), counted wrong\n";
+  }
+}
+
 void put_header(std::ostringstream& o, const EvalResult& r) {
   const json& s = r.summary;
   put(o, "task %s (%s)  split %s  template %s  shots %d  examples %d\n",
@@ -87,6 +108,7 @@ void put_header(std::ostringstream& o, const EvalResult& r) {
   if (!s["adapter"].get<std::string>().empty()) {
     o << "adapter " << s["adapter"].get<std::string>() << "\n";
   }
+  if (s.contains("remote")) put_remote(o, s["remote"]);
   // Nothing dropped silently: rows skipped by skip_bad are counted, with the first reasons.
   const json& lr = s["load_report"];
   if (lr["skipped"].get<size_t>() > 0) {

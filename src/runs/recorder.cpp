@@ -21,6 +21,8 @@ Recorder::Recorder(const std::string& store_path, const RunStart& start) : store
   if (!start.model_path.empty()) {
     run.model = file_name(start.model_path);
     run.model_sha256 = store_.file_sha256(start.model_path);
+  } else {
+    run.model = start.remote_model;
   }
   run.task = start.task_name;
   run.task_path = start.task_path;

@@ -83,6 +83,41 @@ check unknown-model '404 {"error":{"code":"model_not_found"' \
 check bad-field '"param":"max_token"' \
   "$(http POST /v1/completions '{"model": "smol", "prompt": "x", "max_token": 3}')"
 
+# The ptune client against the ptune server: `ptune eval --endpoint` scores through echo
+# log-probs and gets what the local eval gets, for the base model and an adapter; a qa task's
+# greedy answers are the local ones; a rerun with --cache makes no new calls.
+SENT="$ROOT/examples/sentiment/task.json"
+QA="$ROOT/examples/short-qa/task.json"
+same_records() {  # same_records LOCAL_DIR REMOTE_DIR: predictions equal, label scores within 1e-3
+  python3 - "$1/examples.jsonl" "$2/examples.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+same = len(a) == len(b) and [x["prediction"] for x in a] == [y["prediction"] for y in b]
+diff = max((abs(x["label_scores"][k]["score"] - y["label_scores"][k]["score"])
+            for x, y in zip(a, b) if "label_scores" in x for k in x["label_scores"]), default=0)
+print("same" if same and diff < 1e-3 else "differ (score diff %g): %s | %s" % (
+    diff, [x["prediction"] for x in a], [y["prediction"] for y in b]))
+PY
+}
+remote() { "$PTUNE" eval --endpoint "$BASE/v1" --progress off --no-record "$@"; }
+"$PTUNE" eval --task "$SENT" --limit 8 --progress off --no-record -o "$TMP/l-base" >/dev/null
+out=$(remote --remote-model smol --task "$SENT" --limit 8 -o "$TMP/r-base" --cache "$TMP/cache")
+check client-scoring "scoring  echo" "$out"
+check client-equals-local same "$(same_records "$TMP/l-base" "$TMP/r-base")"
+"$PTUNE" eval --task "$SENT" --limit 8 --adapter "$PEFT/prefix_tuning" --progress off \
+  --no-record -o "$TMP/l-soft" >/dev/null
+remote --remote-model soft --task "$SENT" --limit 8 -o "$TMP/r-soft" >/dev/null
+check client-adapter-equals-local same "$(same_records "$TMP/l-soft" "$TMP/r-soft")"
+again=$(remote --remote-model smol --task "$SENT" --limit 8 --cache "$TMP/cache" --json)
+check client-cache '"cache_hits": 17' "$again"
+check client-cache-calls '"attempts": 0' "$again"
+"$PTUNE" eval --task "$QA" --limit 4 --progress off --no-record -o "$TMP/l-qa" >/dev/null
+remote --remote-model smol --task "$QA" --limit 4 -o "$TMP/r-qa" >/dev/null
+check client-qa-equals-local same "$(same_records "$TMP/l-qa" "$TMP/r-qa")"
+check client-unknown-model "HTTP 404: the model 'nope' does not exist" \
+  "$(remote --remote-model nope --task "$SENT" --limit 2 --retries 0 2>&1)"
+
 # SIGTERM with a request in flight: it is answered in full, then the server exits 0.
 http POST /v1/completions '{"model": "prompt", "prompt": "The three best things about",
   "max_tokens": 40, "temperature": 0}' >"$TMP/inflight" &

@@ -143,7 +143,7 @@ TEST_F(StoreTest, HashesFilesOnceAndCorrectly) {
 TEST_F(StoreTest, ARecorderLeftWithoutFinishingRecordsAFailure) {
   int64_t id = 0;
   {
-    Recorder rec(path_, {"eval", {"ptune", "eval"}, "", "", "t", {}});
+    Recorder rec(path_, {"eval", {"ptune", "eval"}, "", "", "t", {}, ""});
     id = rec.id();
     EXPECT_EQ(rec.where(), "run " + std::to_string(id) + " in " + path_);
   }

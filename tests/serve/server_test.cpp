@@ -9,10 +9,13 @@
 #include <fstream>
 #include <thread>
 
+#include "ptune/client/openai_client.h"
 #include "ptune/eval/evaluator.h"
+#include "ptune/eval/remote_eval.h"
 #include "ptune/generate/generator.h"
 #include "ptune/serve/openai_api.h"
 #include "ptune/serve/server.h"
+#include "ptune/tasks/task.h"
 #include "serve_fixture.h"
 
 namespace ptune::serve {
@@ -104,6 +107,58 @@ ServedTask tiny_task(const std::string& model_id) {
       "data": {"train": "train.jsonl", "test": "test.jsonl"},
       "few_shot": {"k": 2, "template": "T: {text}\nL: {target}", "separator": "\n"}})";
   return load_served_task(model_id, dir + "/task.json");
+}
+
+// `ptune eval --endpoint` against this server: echo scoring (auto finds it) gives the local
+// evaluation's label scores, through an adapter, with contextual calibration's content-free
+// prompts scored the same way.
+TEST_F(ServerTest, RemoteEvalEqualsLocalEval) {
+  start();
+  const std::string dir = ::testing::TempDir() + "/remote_task";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/train.jsonl") << "{\"text\": \"nice\", \"label\": \"pos\"}\n"
+                                      << "{\"text\": \"awful\", \"label\": \"neg\"}\n";
+  std::ofstream test(dir + "/test.jsonl");
+  for (const char* t : {"fine", "dire", "lovely", "poor", "ok", "x"}) {
+    test << "{\"text\": \"" << t << "\", \"label\": \"" << (t[0] < 'm' ? "pos" : "neg") << "\"}\n";
+  }
+  test.close();
+  std::ofstream(dir + "/task.json") << R"({"name": "tiny-remote", "type": "classification",
+      "template": "{demos}T: {text}\nL:", "labels": {"pos": ["good", "fine"], "neg": "bad"},
+      "data": {"train": "train.jsonl", "test": "test.jsonl"},
+      "scoring": {"calibration": true},
+      "few_shot": {"k": 2, "template": "T: {text}\nL: {target}", "separator": "\n"}})";
+  const tasks::TaskSpec task = tasks::load_task(dir + "/task.json");
+  const tasks::TaskData data = tasks::load_task_data(task);
+  const ServedAdapter soft = soft_adapter();
+  eval::EvalOptions local;
+  local.scorer.base = soft.state.get();
+  const eval::EvalResult want =
+      eval::run_eval(task, data, test::serve_model(), test::serve_tokenizer(), local);
+
+  client::ClientOptions co;
+  co.endpoint = "http://127.0.0.1:" + std::to_string(server_->port());
+  co.concurrency = 3;
+  client::OpenAiClient api(co);
+  eval::RemoteEvalOptions ro;
+  ro.model = "soft";
+  const eval::EvalResult got = eval::run_remote_eval(task, data, api, eval::EvalOptions{}, ro);
+  EXPECT_EQ(got.summary["remote"]["scoring"], "echo");
+  ASSERT_EQ(got.records.size(), want.records.size());
+  for (size_t i = 0; i < want.records.size(); ++i) {
+    EXPECT_EQ(got.records[i]["prediction"], want.records[i]["prediction"]) << i;
+    for (const auto& [label, s] : want.records[i]["label_scores"].items()) {
+      EXPECT_NEAR(got.records[i]["label_scores"][label]["score"].get<double>(),
+                  s["score"].get<double>(), 1e-4)
+          << i << " " << label;
+      EXPECT_NEAR(got.records[i]["label_scores"][label]["prob"].get<double>(),
+                  s["prob"].get<double>(), 1e-4)
+          << i << " " << label;
+    }
+  }
+  EXPECT_EQ(got.summary["metrics"]["accuracy"], want.summary["metrics"]["accuracy"]);
+  // Every example and candidate is one call, and the content-free prompts are scored too.
+  EXPECT_GT(api.stats().calls, static_cast<int64_t>(want.records.size() * 3));
 }
 
 TEST_F(ServerTest, ClassifyGivesEvalsLabelProbabilities) {
@@ -243,6 +298,49 @@ TEST_F(ServerTest, CompletionsEqualGenerateForEachModelId) {
                                                   {"temperature", 0},
                                                   {"echo", true}});
   EXPECT_EQ(echoed["choices"][0]["text"], "Hello" + alone("Hello", 8));
+}
+
+// Scoring a text as lm-evaluation-harness does against OpenAI-style servers: echo, logprobs,
+// max_tokens 0. The prompt's token log-probs equal the scorer's, through an adapter too, across
+// prefill chunks.
+TEST_F(ServerTest, EchoWithLogprobsScoresThePrompt) {
+  ServerOptions o;
+  o.engine.prefill_chunk = 4;  // "Hello world" spans three chunks
+  start(o);
+  const Tokenizer& tok = test::serve_tokenizer();
+  for (const std::string model : {"tiny", "soft"}) {
+    const json r = post_ok("/v1/completions", {{"model", model},
+                                               {"prompt", "Hello world"},
+                                               {"max_tokens", 0},
+                                               {"echo", true},
+                                               {"logprobs", 1}});
+    const json& choice = r["choices"][0];
+    EXPECT_EQ(choice["text"], "Hello world");
+    EXPECT_EQ(choice["finish_reason"], "length");
+    EXPECT_EQ(r["usage"]["completion_tokens"], 0);
+    const json& lp = choice["logprobs"];
+    const std::vector<int32_t> ids = tok.encode("Hello world");
+    const size_t bos = ids.size() - tok.encode("Hello world", false).size();
+    ASSERT_EQ(lp["tokens"].size(), ids.size() - bos);
+    EXPECT_EQ(lp["text_offset"][0], 0);
+    EXPECT_EQ(lp["text_offset"][6], 6);
+    // The scorer's log-probs of every token after the first of the text.
+    const ServedAdapter soft = soft_adapter();
+    eval::ScorerOptions so;
+    if (model == "soft") so.base = soft.state.get();
+    eval::ContinuationScorer scorer(test::serve_model(), so);
+    const size_t head = bos + 1;
+    const auto scores = scorer.score({{std::vector<int32_t>(ids.begin(), ids.begin() + head),
+                                       {std::vector<int32_t>(ids.begin() + head, ids.end())}}});
+    const std::vector<double>& want = scores[0][0].token_logprobs;
+    for (size_t t = 1; t < lp["token_logprobs"].size(); ++t) {
+      EXPECT_NEAR(lp["token_logprobs"][t].get<double>(), want[t - 1], 1e-4) << model << " " << t;
+      EXPECT_EQ(lp["top_logprobs"][t].size(), 1u);
+    }
+    if (bos == 0) {
+      EXPECT_TRUE(lp["token_logprobs"][0].is_null());
+    }
+  }
 }
 
 TEST_F(ServerTest, ChatGoesThroughTheTemplateAndLogprobsAreConsistent) {

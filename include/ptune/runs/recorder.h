@@ -20,6 +20,7 @@ struct RunStart {
   std::string task_path;          // "" = none; sha256 recorded
   std::string task_name;
   nlohmann::json settings = nlohmann::json::object();
+  std::string remote_model;  // instead of model_path: a model behind an API, recorded by name
 };
 
 class Recorder {

@@ -15,8 +15,11 @@ namespace {
 
 using namespace ptune::serve;
 
-void check_sampling(const SamplingRequest& s) {
-  if (s.max_tokens && (*s.max_tokens < 1 || *s.max_tokens > kMaxRequestTokens)) std::abort();
+// `min_tokens` 0: completions with echo, which may score a prompt without generating.
+void check_sampling(const SamplingRequest& s, int64_t min_tokens = 1) {
+  if (s.max_tokens && (*s.max_tokens < min_tokens || *s.max_tokens > kMaxRequestTokens)) {
+    std::abort();
+  }
   if (!(s.temperature >= 0 && s.temperature <= 2)) std::abort();
   if (!(s.top_p > 0 && s.top_p <= 1)) std::abort();
   if (s.stop.size() > kMaxStopStrings) std::abort();
@@ -72,8 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else {
       const CompletionRequest r = parse_completion_request(body);
       if (r.model.empty() || !r.sampling.max_tokens) std::abort();
-      if (r.echo && r.sampling.top_logprobs >= 0) std::abort();
-      check_sampling(r.sampling);
+      // Echo with logprobs, and scoring without generating, are answered whole only.
+      if (r.echo && r.sampling.top_logprobs >= 0 && r.sampling.stream) std::abort();
+      if (*r.sampling.max_tokens == 0 && (!r.echo || r.sampling.stream)) std::abort();
+      check_sampling(r.sampling, r.echo ? 0 : 1);
       build_bodies(r.model, r.prompt, false);
     }
   } catch (const ApiError& e) {

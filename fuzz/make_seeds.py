@@ -142,6 +142,7 @@ def api_request_seeds():
          "stop": ["\n", "."], "stream": True, "stream_options": {"include_usage": True}},
         {"model": "m", "prompt": "x", "logprobs": 2, "n": 1, "presence_penalty": 0, "echo": False,
          "user": "u", "logit_bias": {}, "suffix": None},
+        {"model": "m", "prompt": "T: ok\nL: good", "echo": True, "logprobs": 1, "max_tokens": 0},
     ]
     chats = [
         {"model": "m", "messages": [{"role": "user", "content": "Hi"}]},
@@ -162,6 +163,30 @@ def api_request_seeds():
     write("api_request", b"\x03" + json.dumps({"name": "router", "path": "/adapters/r"}).encode())
 
 
+def api_response_seeds():
+    """Responses `eval --endpoint` reads (byte 0: 0 echo, 1 top log-probs, 2 answer text,
+    3 Retry-After values; bytes 1-2 the context and continuation lengths or the chat flag)."""
+    echo = {"choices": [{"text": "T: ok\nL: good!", "logprobs": {
+        "tokens": ["T", ":", " ok", "\n", "L", ":", " good", "!"],
+        "token_logprobs": [None, -1.0, -2.0, -0.5, -0.1, -0.2, -1.5, -3.0],
+        "text_offset": [0, 1, 2, 5, 6, 7, 8, 13],
+        "top_logprobs": [None, {":": -1.0}, {" ok": -2.0}, {"\n": -0.5}, {"L": -0.1},
+                         {":": -0.2}, {" good": -1.5}, {"!": -3.0}]}}]}
+    write("api_response", b"\x00\x08\x05" + json.dumps(echo).encode())
+    chat = {"choices": [{"message": {"role": "assistant", "content": "positive"}, "logprobs": {
+        "content": [{"token": "positive", "logprob": -0.1, "bytes": [112], "top_logprobs": [
+            {"token": "positive", "logprob": -0.1}, {"token": "neg", "logprob": -2.5}]}]}}]}
+    write("api_response", b"\x01\x01\x00" + json.dumps(chat).encode())
+    comp = {"choices": [{"text": " pos", "logprobs": {"tokens": [" pos"], "token_logprobs": [-0.3],
+                                                      "top_logprobs": [{" pos": -0.3, " neg": -1.4}],
+                                                      "text_offset": [12]}}]}
+    write("api_response", b"\x01\x00\x00" + json.dumps(comp).encode())
+    write("api_response", b"\x02\x01\x00" + json.dumps(chat).encode())
+    write("api_response", b"\x02\x00\x00" + json.dumps({"choices": [{"text": " Card arrival."}]}).encode())
+    write("api_response", b"\x03\x00\x00" + b"Wed, 21 Oct 2026 07:28:00 GMT\n250")
+    write("api_response", b"\x03\x00\x00" + b"1.5")
+
+
 if __name__ == "__main__":
     task_seeds()
     template_seeds()
@@ -170,7 +195,8 @@ if __name__ == "__main__":
     checkpoint_seeds()
     tokenizer_seeds()
     api_request_seeds()
+    api_response_seeds()
     for target in ("task", "template", "data", "peft_config", "checkpoint", "tokenizer",
-                   "api_request"):
+                   "api_request", "api_response"):
         n = len(os.listdir(os.path.join(CORPUS, target)))
         print("fuzz/corpus/%s: %d seeds" % (target, n))

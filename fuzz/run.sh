@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${1:-60}"
 TARGET="${2:-gguf}"
-TARGETS=(gguf safetensors task data template peft_config checkpoint tokenizer api_request)
+TARGETS=(gguf safetensors task data template peft_config checkpoint tokenizer api_request
+         api_response)
 WORK_ROOT=${PTUNE_FUZZ_WORK:-fuzz/work}
 BUILD=$WORK_ROOT/build
 

@@ -61,7 +61,7 @@ json chat_logprobs(const std::vector<TokenLogprob>& lps) {
                        {"bytes", utf8_bytes(t.token)},
                        {"top_logprobs", top}});
   }
-  return {{"content", content}};
+  return {{"content", content}, {"refusal", nullptr}};  // OpenAI's shape: no refusal here
 }
 
 json envelope(const std::string& id, const char* object, int64_t created,

@@ -71,6 +71,10 @@ std::vector<std::vector<const tasks::Example*>> select_demos(
     const tasks::TaskSpec& task, const tasks::TaskData& data, const tasks::PromptBuilder& prompts,
     const std::vector<tasks::Example>& examples);
 
+// An example's record before it is scored: index, source (file:line), input fields, and the
+// prompt text when `prompt` is given (--show-prompt).
+nlohmann::json example_record(const tasks::Example& ex, size_t index, const std::string* prompt);
+
 // Every metric the task lists, in its order, from `out`: headline values with their intervals;
 // values and report-only tables go into `metrics` (the summary's "metrics").
 std::vector<MetricResult> compute_metrics(const tasks::TaskSpec& task, const Outcomes& out,

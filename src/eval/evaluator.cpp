@@ -148,13 +148,18 @@ EvalRun::EvalRun(const tasks::TaskSpec& task_in, const tasks::TaskData& data_in,
     texts[i] = prompt.text;
     ids[i] = tok.encode(prompt);
     check_fits_context(examples[i], ids[i].size());
-    json& r = records[i];
-    r["index"] = i;
-    r["source"] = examples[i].location();
-    r["input"] = examples[i].fields;
-    for (const auto& [k, v] : examples[i].lists) r["input"][k] = v;
-    if (opt.show_prompt) r["prompt"] = texts[i];
+    records[i] = example_record(examples[i], i, opt.show_prompt ? &texts[i] : nullptr);
   }
+}
+
+json example_record(const Example& ex, size_t index, const std::string* prompt) {
+  json r;
+  r["index"] = index;
+  r["source"] = ex.location();
+  r["input"] = ex.fields;
+  for (const auto& [k, v] : ex.lists) r["input"][k] = v;
+  if (prompt) r["prompt"] = *prompt;
+  return r;
 }
 
 void EvalRun::check_fits_context(const tasks::Example& ex, size_t prompt_tokens) const {

@@ -81,15 +81,10 @@ struct RemoteRun {
         prompts(task_in, opt_in.template_name),
         chat(task_in.format == tasks::PromptFormat::Chat) {
     demos = detail::select_demos(task, data, prompts, examples);
-    records.resize(examples.size());
     for (size_t i = 0; i < examples.size(); ++i) {
       texts.push_back(prompt_text(prompts.render(examples[i], demos[i])));
-      json& r = records[i];
-      r["index"] = i;
-      r["source"] = examples[i].location();
-      r["input"] = examples[i].fields;
-      for (const auto& [k, v] : examples[i].lists) r["input"][k] = v;
-      if (opt.show_prompt) r["prompt"] = texts[i];
+      records.push_back(
+          detail::example_record(examples[i], i, opt.show_prompt ? &texts[i] : nullptr));
     }
   }
 

@@ -267,7 +267,8 @@ std::vector<json> OpenAiClient::call_all(const std::string& path, const std::vec
     try {
       std::rethrow_exception(failure);
     } catch (const ApiCallError& e) {
-      throw ApiCallError("request " + std::to_string(failed_index) + ": " + e.what(), e.status());
+      throw ApiCallError("request " + std::to_string(failed_index) + ": " + e.what(), e.status(),
+                         failed_index);
     }
   }
   return out;

@@ -121,13 +121,24 @@ struct RemoteRun {
     return b;
   }
 
-  // The calls as one progress stage.
+  // The calls as one progress stage; body k is for example example_of[k] (k itself when
+  // empty), which a failure names.
   std::vector<json> call(const std::string& path, const std::vector<json>& bodies,
-                         const std::string& stage) {
+                         const std::string& stage, const std::vector<size_t>& example_of = {}) {
     if (progress) progress->start(stage, bodies.size(), "calls");
-    auto out = client.call_all(path, bodies, [&](size_t done) {
-      if (progress) progress->update(done);
-    });
+    std::vector<json> out;
+    try {
+      out = client.call_all(path, bodies, [&](size_t done) {
+        if (progress) progress->update(done);
+      });
+    } catch (const client::ApiCallError& e) {
+      if (progress) progress->finish();
+      if (!e.request()) throw;
+      const size_t k = *e.request();
+      const size_t i = example_of.empty() ? k : example_of.at(k);
+      throw client::ApiCallError("example " + examples.at(i).location() + ", " + e.what(),
+                                 e.status(), e.request());
+    }
     if (progress) progress->finish();
     return out;
   }
@@ -290,14 +301,16 @@ struct RankScores {
 RankScores score_echo(RemoteRun& run, const RankItems& items) {
   std::vector<json> bodies;
   std::vector<std::pair<size_t, size_t>> at;  // (context, candidate)
+  std::vector<size_t> example_of;
   for (size_t c = 0; c < items.contexts.size(); ++c) {
     for (size_t j = 0; j < items.candidates[items.context_of[c]].size(); ++j) {
       bodies.push_back(echo_body(
           run, items.contexts[c] + items.candidates[items.context_of[c]][j].continuation));
       at.emplace_back(c, j);
+      example_of.push_back(items.context_of[c]);
     }
   }
-  const std::vector<json> responses = run.call("/completions", bodies, "scoring");
+  const std::vector<json> responses = run.call("/completions", bodies, "scoring", example_of);
   RankScores s;
   s.tokens.resize(items.contexts.size());
   int64_t straddled = 0;
@@ -308,7 +321,7 @@ RankScores score_echo(RemoteRun& run, const RankItems& items) {
         context.size() + items.candidates[items.context_of[c]][j].continuation.size();
     const auto echo = detail::echo_continuation(responses[k], context.size(), total);
     if (!echo) {
-      throw std::runtime_error("request " + std::to_string(k) +
+      throw std::runtime_error("example " + run.examples[example_of[k]].location() +
                                ": the endpoint returned no prompt log-probs for echo (use "
                                "--remote-scoring logprobs or generate)");
     }
@@ -323,13 +336,13 @@ RankScores score_echo(RemoteRun& run, const RankItems& items) {
 RankScores score_first_tokens(RemoteRun& run, const RankItems& items) {
   std::vector<json> bodies;
   for (const std::string& text : items.contexts) bodies.push_back(logprobs_body(run, text));
-  const std::vector<json> responses = run.call(run.path(), bodies, "scoring");
+  const std::vector<json> responses = run.call(run.path(), bodies, "scoring", items.context_of);
   RankScores s;
   s.tokens.resize(items.contexts.size());
   for (size_t c = 0; c < responses.size(); ++c) {
     const auto alternatives = detail::first_token_alternatives(responses[c], run.chat);
     if (!alternatives) {
-      throw std::runtime_error("request " + std::to_string(c) +
+      throw std::runtime_error("example " + run.examples[items.context_of[c]].location() +
                                ": the endpoint returned no top log-probs (use --remote-scoring "
                                "generate)");
     }

@@ -115,8 +115,9 @@ check client-cache-calls '"attempts": 0' "$again"
 "$PTUNE" eval --task "$QA" --limit 4 --progress off --no-record -o "$TMP/l-qa" >/dev/null
 remote --remote-model smol --task "$QA" --limit 4 -o "$TMP/r-qa" >/dev/null
 check client-qa-equals-local same "$(same_records "$TMP/l-qa" "$TMP/r-qa")"
-check client-unknown-model "HTTP 404: the model 'nope' does not exist" \
-  "$(remote --remote-model nope --task "$SENT" --limit 2 --retries 0 2>&1)"
+unknown=$(remote --remote-model nope --task "$SENT" --limit 2 --retries 0 2>&1)
+check client-unknown-model "HTTP 404: the model 'nope' does not exist" "$unknown"
+check client-names-example "example $ROOT/examples/sentiment/test.jsonl:" "$unknown"
 
 # SIGTERM with a request in flight: it is answered in full, then the server exits 0.
 http POST /v1/completions '{"model": "prompt", "prompt": "The three best things about",

@@ -43,12 +43,15 @@ struct ClientOptions {
 // A call that failed for good: a status the client does not retry, or retries used up.
 class ApiCallError : public std::runtime_error {
  public:
-  ApiCallError(const std::string& message, int status)
-      : std::runtime_error(message), status_(status) {}
+  ApiCallError(const std::string& message, int status, std::optional<size_t> request = {})
+      : std::runtime_error(message), status_(status), request_(request) {}
   int status() const { return status_; }  // 0: no HTTP response (connection, timeout)
+  // call_all: the index of the body whose call failed.
+  std::optional<size_t> request() const { return request_; }
 
  private:
   int status_;
+  std::optional<size_t> request_;
 };
 
 // What the calls cost, summed over the client's life.

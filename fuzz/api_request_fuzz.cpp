@@ -1,8 +1,8 @@
 // libFuzzer target for `ptune serve`'s request bodies: byte 0 picks /v1/completions,
-// /v1/chat/completions, /v1/classify or POST /v1/adapters, the rest is the body. Only ApiError (a 400 naming the
-// field) may escape parsing; an accepted request must hold values inside every documented bound,
-// and the response and stream bodies built from its text (the prompt or the last message as the
-// "generated" text, logprobs included) must serialize without throwing.
+// /v1/chat/completions, /v1/classify or POST /v1/adapters, the rest is the body. Only ApiError (a
+// 400 naming the field) may escape parsing; an accepted request must hold values inside every
+// documented bound, and the response and stream bodies built from its text (the prompt or the last
+// message as the "generated" text, logprobs included) must serialize without throwing.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

@@ -161,16 +161,18 @@ struct RemoteRun {
   RemoteScoring mode = RemoteScoring::Auto;
   json counts = json::object();  // what the scoring mode could not do cleanly, counted
   std::vector<bool> unmatched;   // rank tasks: no label scored or named
+  int echo_max_tokens = 1;       // 0 once the endpoint has scored a prompt without generating
 };
 
 // --- Request bodies per scoring mode ----------------------------------------------------------
 
 json echo_body(const RemoteRun& run, const std::string& text) {
-  // lm-evaluation-harness's request: one token is generated (some servers refuse 0) and left out.
+  // max_tokens 0 where the endpoint takes it (ptune serve, OpenAI's legacy API), else one token,
+  // generated and left out, as lm-evaluation-harness asks.
   json b = run.body(text);
   b["echo"] = true;
   b["logprobs"] = 1;
-  b["max_tokens"] = 1;
+  b["max_tokens"] = run.echo_max_tokens;
   b["temperature"] = 0;
   return b;
 }
@@ -210,16 +212,26 @@ bool endpoint_gives(RemoteRun& run, const json& body, Reads reads) {
   }
 }
 
-RemoteScoring choose_mode(RemoteRun& run, const tasks::Candidate& probe) {
+// Whether the endpoint returns the prompt's log-probs for echo, trying max_tokens 0 (no wasted
+// decode step) before 1; sets run.echo_max_tokens to the one that worked.
+bool endpoint_echoes(RemoteRun& run, const tasks::Candidate& probe) {
   const std::string& text = run.texts[0];
-  if (!run.chat) {
-    const std::string full = text + probe.continuation;
+  const std::string full = text + probe.continuation;
+  for (int max_tokens : {0, 1}) {
+    run.echo_max_tokens = max_tokens;
     if (endpoint_gives(run, echo_body(run, full), [&](const json& r) {
           return detail::echo_continuation(r, text.size(), full.size()).has_value();
         })) {
-      return RemoteScoring::Echo;
+      return true;
     }
   }
+  run.echo_max_tokens = 1;
+  return false;
+}
+
+RemoteScoring choose_mode(RemoteRun& run, const tasks::Candidate& probe) {
+  const std::string& text = run.texts[0];
+  if (!run.chat && endpoint_echoes(run, probe)) return RemoteScoring::Echo;
   if (endpoint_gives(run, logprobs_body(run, text), [&](const json& r) {
         return detail::first_token_alternatives(r, run.chat).has_value();
       })) {
@@ -237,6 +249,9 @@ RemoteScoring resolve_mode(RemoteRun& run, const tasks::Candidate& probe) {
         "(the endpoint applies its own chat template): use logprobs or generate");
   }
   if (m == RemoteScoring::Auto) m = choose_mode(run, probe);
+  if (m == RemoteScoring::Echo && run.remote.scoring == RemoteScoring::Echo) {
+    endpoint_echoes(run, probe);  // for max_tokens 0 where it works; failures surface when scoring
+  }
   if (m == RemoteScoring::Generate && run.task.scoring.calibration) {
     throw std::invalid_argument(
         "contextual calibration needs label log-probabilities and scoring is 'generate' (the "

@@ -183,56 +183,169 @@ void Engine::prefill_one() {
     }
   }
   if (prefilling_.empty()) return;
-  Sequence& s = *prefilling_.front();
+  // Prompts whose rest fits in one chunk together prefill in one forward (as many as fit in
+  // prefill_chunk tokens); a longer one runs alone, a chunk at a time.
+  std::vector<Sequence*> group;
+  size_t tokens = 0;
+  for (auto& p : prefilling_) {
+    Sequence& s = *p;
+    if (s.prefilled == 0 && s.cache.empty()) reuse_cached_head(s);
+    const size_t rest = s.request.prompt.size() - s.prefilled;
+    if (!group.empty() && (tokens + rest > static_cast<size_t>(options_.prefill_chunk) ||
+                           group.size() >= kMaxPrefillRows)) {
+      break;
+    }
+    group.push_back(&s);
+    tokens += rest;
+    if (rest > static_cast<size_t>(options_.prefill_chunk)) break;  // alone, chunk by chunk
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.prefill_forwards;
+    stats_.prefill_rows += static_cast<int64_t>(group.size());
+  }
+  try {
+    if (group.size() == 1) {
+      prefill_chunk(*group[0]);
+    } else {
+      prefill_together(group);
+    }
+  } catch (const std::exception& e) {
+    for (Sequence* s : group) finish(*s, e.what());
+  }
+  // Finished sequences leave; those whose prompt is in go to the decode batch.
+  for (auto it = prefilling_.begin(); it != prefilling_.end();) {
+    Sequence& s = **it;
+    if (s.finished) {
+      it = prefilling_.erase(it);
+    } else if (s.prefilled == s.request.prompt.size()) {
+      join_batch(std::move(*it));
+      it = prefilling_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Engine::prefill_chunk(Sequence& s) {
   const auto& prompt = s.request.prompt;
-  if (s.prefilled == 0) reuse_cached_head(s);
   const size_t n =
       std::min(prompt.size() - s.prefilled, static_cast<size_t>(options_.prefill_chunk));
   const bool last = s.prefilled + n == prompt.size();
-  try {
-    ForwardArgs args;
-    args.input_ids = torch::tensor(std::vector<int64_t>(prompt.begin() + s.prefilled,
-                                                        prompt.begin() + s.prefilled + n),
-                                   torch::kInt64)
-                         .unsqueeze(0);
-    args.past = s.cache.empty() ? s.request.prefix.get() : &s.cache;
-    args.return_present = true;
-    const bool scoring = s.request.prompt_logprobs;
-    args.logits_at = scoring ? LogitsAt::All : (last ? LogitsAt::Last : LogitsAt::None);
-    ForwardResult fr = model_.forward(args);
-    s.cache = std::move(fr.present);
-    if (scoring) score_prompt_chunk(s, fr.logits[0], n);
-    s.prefilled += n;
+  ForwardArgs args;
+  args.input_ids = torch::tensor(std::vector<int64_t>(prompt.begin() + s.prefilled,
+                                                      prompt.begin() + s.prefilled + n),
+                                 torch::kInt64)
+                       .unsqueeze(0);
+  args.past = s.cache.empty() ? s.request.prefix.get() : &s.cache;
+  args.return_present = true;
+  const bool scoring = s.request.prompt_logprobs;
+  args.logits_at = scoring ? LogitsAt::All : (last ? LogitsAt::Last : LogitsAt::None);
+  ForwardResult fr = model_.forward(args);
+  s.cache = std::move(fr.present);
+  if (scoring) score_prompt_chunk(s, fr.logits[0], n);
+  s.prefilled += n;
+  s.cached = s.cache.length();
+  if (last) end_prefill(s, scoring ? fr.logits[0][n - 1] : fr.logits[0]);
+}
+
+void Engine::prefill_together(const std::vector<Sequence*>& group) {
+  // Row i: its keys/values so far (the adapter's, a cached head's), left-padded to P, then its
+  // remaining prompt tokens, right-padded to T; padding is masked out of attention, and each
+  // row's positions count only its real keys, so a row computes what it computes alone.
+  const int64_t B = static_cast<int64_t>(group.size());
+  std::vector<const PastKV*> pasts;
+  std::vector<int64_t> past_len, rest;
+  int64_t P = 0, T = 0;
+  const PastKV* shape_of = nullptr;
+  bool scoring = false;
+  for (Sequence* s : group) {
+    const PastKV* past = s->cache.empty() ? s->request.prefix.get() : &s->cache;
+    pasts.push_back(past);
+    past_len.push_back(past ? past->length() : 0);
+    rest.push_back(static_cast<int64_t>(s->request.prompt.size() - s->prefilled));
+    P = std::max(P, past_len.back());
+    T = std::max(T, rest.back());
+    if (past && !past->empty()) shape_of = past;
+    scoring = scoring || s->request.prompt_logprobs;
+  }
+  std::vector<int64_t> ids(static_cast<size_t>(B * T), 0);
+  torch::Tensor mask = torch::zeros({B, P + T}, torch::kInt64);
+  for (int64_t i = 0; i < B; ++i) {
+    const auto& prompt = group[i]->request.prompt;
+    std::copy(prompt.begin() + group[i]->prefilled, prompt.end(), ids.begin() + i * T);
+    mask[i].narrow(0, P - past_len[i], past_len[i]).fill_(1);
+    mask[i].narrow(0, P, rest[i]).fill_(1);
+  }
+  PastKV past;
+  if (P > 0) {
+    for (size_t l = 0; l < shape_of->keys.size(); ++l) {
+      std::vector<torch::Tensor> keys, values;
+      for (int64_t i = 0; i < B; ++i) {
+        const torch::Tensor& ref = shape_of->keys[l];
+        auto zeros = [&](int64_t n) {
+          return torch::zeros({1, ref.size(1), n, ref.size(3)}, ref.options());
+        };
+        const int64_t pad = P - past_len[i];
+        keys.push_back(past_len[i] ? torch::cat({zeros(pad), pasts[i]->keys[l]}, 2) : zeros(P));
+        values.push_back(past_len[i] ? torch::cat({zeros(pad), pasts[i]->values[l]}, 2) : zeros(P));
+      }
+      past.keys.push_back(torch::cat(keys, 0));
+      past.values.push_back(torch::cat(values, 0));
+    }
+  }
+  ForwardArgs args;
+  args.input_ids = torch::tensor(ids, torch::kInt64).view({B, T});
+  args.attention_mask = mask;
+  args.past = P > 0 ? &past : nullptr;
+  args.return_present = true;
+  args.logits_at = scoring ? LogitsAt::All : LogitsAt::Positions;
+  if (!scoring) args.logit_positions = (torch::tensor(rest, torch::kInt64) - 1).view({B, 1});
+  ForwardResult fr = model_.forward(args);
+  for (int64_t i = 0; i < B; ++i) {
+    Sequence& s = *group[i];
+    // The row's real keys/values: [1, Hkv, past + rest, D].
+    const torch::Tensor real = mask[i].nonzero().squeeze(1);
+    PastKV row;
+    for (const torch::Tensor& t : fr.present.keys)
+      row.keys.push_back(t[i].unsqueeze(0).index_select(2, real));
+    for (const torch::Tensor& t : fr.present.values)
+      row.values.push_back(t[i].unsqueeze(0).index_select(2, real));
+    s.cache = std::move(row);
+    const torch::Tensor logits = scoring ? fr.logits[i].narrow(0, 0, rest[i]) : fr.logits[i][0];
+    if (s.request.prompt_logprobs) score_prompt_chunk(s, logits, static_cast<size_t>(rest[i]));
+    s.prefilled = s.request.prompt.size();
     s.cached = s.cache.length();
-    if (!last) return;
-    prefix_cache_.insert(s.request.prefix, prompt, s.cache, s.prompt_steps,
-                         scoring ? std::max(0, s.request.top_logprobs) : -1);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stats_.prompt_tokens += static_cast<int64_t>(prompt.size());
-      stats_.prefix_cache_bytes = prefix_cache_.bytes();
-    }
-    if (s.request.options.max_tokens == 0) {
-      finish(s, "");
-      prefilling_.erase(prefilling_.begin());
-      return;
-    }
+    end_prefill(s, scoring ? logits[rest[i] - 1] : logits);
+  }
+}
+
+void Engine::end_prefill(Sequence& s, const torch::Tensor& last_logits) {
+  const auto& prompt = s.request.prompt;
+  const int scored_top = s.request.prompt_logprobs ? std::max(0, s.request.top_logprobs) : -1;
+  prefix_cache_.insert(s.request.prefix, prompt, s.cache, s.prompt_steps, scored_top);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.prompt_tokens += static_cast<int64_t>(prompt.size());
+    stats_.prefix_cache_bytes = prefix_cache_.bytes();
+  }
+  if (s.request.options.max_tokens == 0) {
+    finish(s, "");
+    return;
+  }
+  try {
     SequenceEvent ev;
-    ev.step = s.decoder->next(scoring ? fr.logits[0][n - 1] : fr.logits[0], s.cached,
-                              s.request.top_logprobs);
+    ev.step = s.decoder->next(last_logits, s.cached, s.request.top_logprobs);
     ev.prompt = std::move(s.prompt_steps);
     if (s.request.on_event) s.request.on_event(ev);
     if (s.decoder->done()) {
       finish(s, "");
     } else {
       s.next_token = ev.step.token;
-      join_batch(s);
     }
   } catch (const std::exception& e) {
     finish(s, e.what());
   }
-  // Done, or moved into the batch by join_batch: no longer prefilling.
-  if (last || s.finished) prefilling_.erase(prefilling_.begin());
 }
 
 void Engine::reuse_cached_head(Sequence& s) {
@@ -266,10 +379,10 @@ void Engine::score_prompt_chunk(Sequence& s, const torch::Tensor& logits, size_t
   s.carry = lp[static_cast<int64_t>(n) - 1];
 }
 
-void Engine::join_batch(Sequence& s) {
-  torch::Tensor mask = torch::ones({1, s.cached}, torch::kInt64);
-  PastKV cache = std::move(s.cache);
-  s.cache = PastKV();
+void Engine::join_batch(std::unique_ptr<Sequence> s) {
+  torch::Tensor mask = torch::ones({1, s->cached}, torch::kInt64);
+  PastKV cache = std::move(s->cache);
+  s->cache = PastKV();
   if (batch_.empty()) {
     past_ = std::move(cache);
     mask_ = mask;
@@ -283,9 +396,7 @@ void Engine::join_batch(Sequence& s) {
     }
     mask_ = torch::cat({mask_, mask}, 0);
   }
-  // `s` is the front of the prefill list (prefill_one erases the moved-from slot); the batch
-  // takes it over.
-  batch_.push_back(std::move(prefilling_.front()));
+  batch_.push_back(std::move(s));
 }
 
 void Engine::decode_step() {

@@ -88,6 +88,10 @@ std::string Metrics::render(const EngineStats& e, size_t adapters, int64_t adapt
   metric("ptune_decode_rows_total", "counter",
          "Rows summed over decode forwards (mean batch size = rows / steps)", e.decode_rows);
   metric("ptune_decode_batch_max", "gauge", "Largest decode batch so far", e.max_batch);
+  metric("ptune_prefill_forwards_total", "counter", "Prefill forwards", e.prefill_forwards);
+  metric("ptune_prefill_rows_total", "counter",
+         "Prompts summed over prefill forwards (rows / forwards = prompts prefilled together)",
+         e.prefill_rows);
   metric("ptune_prefix_cache_hits_total", "counter",
          "Prompts that started after a cached head of an earlier prompt", e.prefix_hits);
   metric("ptune_prefix_cache_reused_tokens_total", "counter",

@@ -167,6 +167,47 @@ TEST(EngineTest, IdenticalPromptHeadsAreComputedOnce) {
   }
 }
 
+// Short prompts waiting together prefill in one forward, rows of different adapters and cache
+// lengths side by side, and each gets what it gets alone: its tokens and its prompt's scores.
+TEST(EngineTest, ShortPromptsPrefillTogetherAsTheyWouldAlone) {
+  const Model& model = test::serve_model();
+  const Tokenizer& tok = test::serve_tokenizer();
+  const std::vector<std::shared_ptr<const PastKV>> adapters = {
+      nullptr, test::random_adapter(model, 3, 1), test::random_adapter(model, 9, 2)};
+  const std::vector<std::string> prompts = {"Hi", "Refund please",      "x", "Where is my card?",
+                                            "ok", "Cancel my order now"};
+  Engine plain(model, tok, {8, 16, 256, /*prefix_cache_mib=*/0});
+  std::vector<std::unique_ptr<Collector>> alone;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    alone.push_back(run_one(plain, prompts[i], adapters[i % 3], 5, /*score_prompt=*/i % 2 == 1));
+  }
+  Engine engine(model, tok, {8, 16, 256, 0});
+  std::vector<std::unique_ptr<Collector>> got;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    got.push_back(std::make_unique<Collector>());
+    SequenceRequest r;
+    r.prompt = ids_of(prompts[i]);
+    r.prefix = adapters[i % 3];
+    r.options.max_tokens = 5;
+    r.options.sampling.temperature = 0;
+    r.prompt_logprobs = i % 2 == 1;
+    r.top_logprobs = r.prompt_logprobs ? 2 : -1;
+    r.on_event = got.back()->callback();
+    engine.submit(std::move(r));
+  }
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    got[i]->wait();
+    EXPECT_EQ(got[i]->error, "");
+    EXPECT_EQ(got[i]->tokens, alone[i]->tokens) << prompts[i];
+    ASSERT_EQ(got[i]->prompt.size(), alone[i]->prompt.size()) << prompts[i];
+    for (size_t t = 0; t < got[i]->prompt.size(); ++t) {
+      EXPECT_NEAR(got[i]->prompt[t].logprob, alone[i]->prompt[t].logprob, 1e-4) << prompts[i];
+    }
+  }
+  const EngineStats st = engine.stats();
+  EXPECT_GT(st.prefill_rows, st.prefill_forwards);  // some forward prefilled several prompts
+}
+
 TEST(PrefixCacheTest, EvictsLeastRecentlyUsedUnderItsBudget) {
   const Model& model = test::serve_model();
   const auto kv = [&](int64_t n) {  // keys/values of n random positions

@@ -3,8 +3,9 @@
 //
 // One thread runs the model. Each iteration it
 //   1. admits waiting sequences while fewer than max_sequences run;
-//   2. prefills one chunk (at most prefill_chunk tokens) of one admitted sequence, after its
-//      adapter's keys/values, so a long prompt never stalls the others' decodes for long; a
+//   2. prefills one chunk (at most prefill_chunk tokens) of one admitted sequence, or the whole
+//      rests of several short prompts together in one forward, after each one's adapter's
+//      keys/values, so a long prompt never stalls the others' decodes for long; a
 //      prompt whose head an earlier prompt under the same adapter had starts after that head's
 //      cached keys/values (PrefixCache), so identical heads across requests run once;
 //   3. runs one decode step over every sequence that is generating, in one forward.
@@ -78,6 +79,7 @@ struct EngineStats {
   int64_t prompt_tokens = 0, generated_tokens = 0;
   int64_t decode_steps = 0, decode_rows = 0;  // rows summed over steps (mean batch = rows/steps)
   int64_t max_batch = 0;
+  int64_t prefill_forwards = 0, prefill_rows = 0;     // rows > forwards: prompts prefilled together
   int64_t prefix_hits = 0, prefix_reused_tokens = 0;  // prompt heads taken from the cache
   int64_t prefix_cache_bytes = 0;
 };
@@ -108,13 +110,21 @@ class Engine {
   struct Sequence;
   void loop();
   bool admit_locked();
+  // One prefill forward: the first prefilling sequence's next chunk, or several whole prompt
+  // rests together; then those whose prompt is in join the decode batch.
   void prefill_one();
+  void prefill_chunk(Sequence& s);
+  void prefill_together(const std::vector<Sequence*>& group);
+  // After a sequence's last prompt token: caches its head, emits its first token (from
+  // `last_logits` [V]) or finishes it (max_tokens 0, a stop).
+  void end_prefill(Sequence& s, const torch::Tensor& last_logits);
+  static constexpr size_t kMaxPrefillRows = 16;
   // Starts `s` after the longest cached head of its prompt, if any (PrefixCache).
   void reuse_cached_head(Sequence& s);
   // Adds the log-probs of the chunk's prompt tokens (logits [n, V]) to s.prompt_steps.
   void score_prompt_chunk(Sequence& s, const torch::Tensor& logits, size_t n);
   void decode_step();
-  void join_batch(Sequence& s);
+  void join_batch(std::unique_ptr<Sequence> s);
   void leave_finished();
   void finish(Sequence& s, const std::string& error);
 

@@ -94,6 +94,16 @@ void record_text_scores(std::vector<nlohmann::json>& records, const Outcomes& ou
 // `s` without leading and trailing whitespace: what a generated answer is scored as.
 std::string trimmed(const std::string& s);
 
+// Per label, the best of its candidates' scores (the sum, or with `mean` the per-token mean, of
+// each candidate's log-probs; -inf for a label with no candidate): rank classification's label
+// score, local and remote. scores[j] scores candidates[j].
+std::vector<double> best_label_scores(const std::vector<tasks::Candidate>& candidates,
+                                      size_t labels, const std::vector<ContinuationScore>& scores,
+                                      bool mean);
+
+// Each record's gold_nll and gold_tokens, from out.gold_logprobs (nll / perplexity).
+void record_gold_nll(std::vector<nlohmann::json>& records, const Outcomes& out);
+
 // Classification without gold labels: per example, the label log-probabilities (calibrated
 // when the task asks) in class_names order.
 std::vector<std::vector<double>> label_log_probabilities(EvalRun& run);

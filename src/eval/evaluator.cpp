@@ -59,16 +59,6 @@ detail::Strategy strategy_for(tasks::TaskType type) {
   throw std::logic_error("run_eval: no strategy for the task type");
 }
 
-// Each example's gold NLL and token count, the per-example view of nll / perplexity.
-void record_gold_nll(detail::EvalRun& run, const Outcomes& out) {
-  for (size_t i = 0; i < run.size(); ++i) {
-    double nll = 0;
-    for (double lp : out.gold_logprobs[i]) nll -= lp;
-    run.records[i]["gold_nll"] = nll;
-    run.records[i]["gold_tokens"] = out.gold_logprobs[i].size();
-  }
-}
-
 // What "similar" demo selection compares: the fields the query template shows the model,
 // without the gold field (a demo's label must not make it look like the query).
 std::vector<std::string> similarity_fields(const tasks::PromptBuilder& prompts) {
@@ -149,6 +139,15 @@ EvalRun::EvalRun(const tasks::TaskSpec& task_in, const tasks::TaskData& data_in,
     ids[i] = tok.encode(prompt);
     check_fits_context(examples[i], ids[i].size());
     records[i] = example_record(examples[i], i, opt.show_prompt ? &texts[i] : nullptr);
+  }
+}
+
+void record_gold_nll(std::vector<json>& records, const Outcomes& out) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    double nll = 0;
+    for (double lp : out.gold_logprobs[i]) nll -= lp;
+    records[i]["gold_nll"] = nll;
+    records[i]["gold_tokens"] = out.gold_logprobs[i].size();
   }
 }
 
@@ -244,7 +243,7 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
   Outcomes out;
   out.n = run.size();
   strategy_for(task.type)(run, out);
-  if (run.wants(Need::GoldLogprobs)) record_gold_nll(run, out);
+  if (run.wants(Need::GoldLogprobs)) detail::record_gold_nll(run.records, out);
   BootstrapOptions boot;
   boot.resamples = opt.bootstrap_resamples;
   boot.seed = seed;

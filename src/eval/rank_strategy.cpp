@@ -71,14 +71,9 @@ void add_content_free(const EvalRun& run, RankPlan& plan) {
 std::vector<double> label_scores(const EvalRun& run, const RankPlan& plan,
                                  const std::vector<std::vector<ContinuationScore>>& scores,
                                  size_t req, size_t ex) {
-  const bool mean = run.task.scoring.normalize == tasks::ScoreNormalization::Mean;
-  std::vector<double> s(run.prompts.class_names(run.examples[ex]).size(), -INFINITY);
-  for (size_t j = 0; j < plan.candidates[ex].size(); ++j) {
-    const ContinuationScore& c = scores[req][j];
-    const size_t label = plan.candidates[ex][j].label;
-    s[label] = std::max(s[label], mean ? c.mean() : c.sum());
-  }
-  return s;
+  return best_label_scores(plan.candidates[ex], run.prompts.class_names(run.examples[ex]).size(),
+                           scores[req],
+                           run.task.scoring.normalize == tasks::ScoreNormalization::Mean);
 }
 
 // Label log-probabilities of example i, calibrated when the task asks (the prior goes to the
@@ -156,6 +151,17 @@ size_t rank_examples(EvalRun& run, Outcomes& out) {
 }
 
 }  // namespace
+
+std::vector<double> best_label_scores(const std::vector<tasks::Candidate>& candidates,
+                                      size_t labels, const std::vector<ContinuationScore>& scores,
+                                      bool mean) {
+  std::vector<double> s(labels, -INFINITY);
+  for (size_t j = 0; j < candidates.size(); ++j) {
+    const size_t label = candidates[j].label;
+    s[label] = std::max(s[label], mean ? scores[j].mean() : scores[j].sum());
+  }
+  return s;
+}
 
 std::vector<std::vector<double>> label_log_probabilities(EvalRun& run) {
   RankPlan plan = plan_requests(run, /*with_gold=*/false);

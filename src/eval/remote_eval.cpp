@@ -308,8 +308,8 @@ RankItems rank_items(const RemoteRun& run) {
 // Per context, per candidate of its example: token log-probs (echo), one first-token score
 // (logprobs), or nothing (generate: `answers` gets the matched candidate instead).
 struct RankScores {
-  std::vector<std::vector<std::vector<double>>> tokens;  // [context][candidate] token log-probs
-  std::vector<std::optional<size_t>> answers;            // generate: per example
+  std::vector<std::vector<ContinuationScore>> tokens;  // [context][candidate] token log-probs
+  std::vector<std::optional<size_t>> answers;          // generate: per example
   std::vector<std::string> answer_texts;
 };
 
@@ -342,7 +342,7 @@ RankScores score_echo(RemoteRun& run, const RankItems& items) {
     }
     straddled += echo->straddled;
     s.tokens[c].resize(items.candidates[items.context_of[c]].size());
-    s.tokens[c][j] = echo->token_logprobs;
+    s.tokens[c][j].token_logprobs = echo->token_logprobs;
   }
   run.counts["boundary_tokens"] = straddled;  // a token holding both context and label bytes
   return s;
@@ -362,7 +362,7 @@ RankScores score_first_tokens(RemoteRun& run, const RankItems& items) {
                                "generate)");
     }
     for (const tasks::Candidate& cand : items.candidates[items.context_of[c]]) {
-      s.tokens[c].push_back({detail::first_token_score(*alternatives, cand.continuation)});
+      s.tokens[c].push_back({{detail::first_token_score(*alternatives, cand.continuation)}});
     }
   }
   return s;
@@ -388,18 +388,9 @@ RankScores score_answers(RemoteRun& run, const RankItems& items) {
 std::vector<double> label_scores(const RemoteRun& run, const RankItems& items, const RankScores& s,
                                  size_t c) {
   const size_t i = items.context_of[c];
-  const bool mean = run.task.scoring.normalize == tasks::ScoreNormalization::Mean;
-  std::vector<double> out(run.prompts.class_names(run.examples[i]).size(),
-                          -std::numeric_limits<double>::infinity());
-  for (size_t j = 0; j < items.candidates[i].size(); ++j) {
-    const std::vector<double>& t = s.tokens[c][j];
-    double sum = 0;
-    for (double v : t) sum += v;
-    const double score = mean && !t.empty() ? sum / static_cast<double>(t.size()) : sum;
-    const size_t label = items.candidates[i][j].label;
-    out[label] = std::max(out[label], score);
-  }
-  return out;
+  return detail::best_label_scores(items.candidates[i],
+                                   run.prompts.class_names(run.examples[i]).size(), s.tokens[c],
+                                   run.task.scoring.normalize == tasks::ScoreNormalization::Mean);
 }
 
 bool all_infinite(const std::vector<double>& v) {
@@ -468,9 +459,9 @@ size_t rank_remote(RemoteRun& run, Outcomes& out) {
       for (size_t j = 0; j < items.candidates[i].size(); ++j) {
         words.push_back({{"label", names[items.candidates[i][j].label]},
                          {"continuation", items.candidates[i][j].continuation},
-                         {"token_logprobs", s.tokens[i][j]}});
+                         {"token_logprobs", s.tokens[i][j].token_logprobs}});
         if (items.candidates[i][j].label == gold[i] && out.gold_logprobs[i].empty()) {
-          out.gold_logprobs[i] = s.tokens[i][j];
+          out.gold_logprobs[i] = s.tokens[i][j].token_logprobs;
         }
       }
       r["continuations"] = words;
@@ -608,14 +599,7 @@ EvalResult run_remote_eval(const tasks::TaskSpec& task_in, const tasks::TaskData
       generate_remote(run, out);
       break;
   }
-  if (run.wants(Need::GoldLogprobs)) {
-    for (size_t i = 0; i < run.size(); ++i) {
-      double nll = 0;
-      for (double lp : out.gold_logprobs[i]) nll -= lp;
-      run.records[i]["gold_nll"] = nll;
-      run.records[i]["gold_tokens"] = out.gold_logprobs[i].size();
-    }
-  }
+  if (run.wants(Need::GoldLogprobs)) detail::record_gold_nll(run.records, out);
   BootstrapOptions boot;
   boot.resamples = opt.bootstrap_resamples;
   boot.seed = seed;

@@ -55,6 +55,12 @@ std::vector<TokenDecoder::Step> scored_tokens(const torch::Tensor& lp,
   return out;
 }
 
+// The alternatives a scored prompt keeps per token (-1: the prompt is not scored): what the
+// prefix cache must hold for a head to be reused by it.
+int scored_top(const SequenceRequest& r) {
+  return r.prompt_logprobs ? std::max(0, r.top_logprobs) : -1;
+}
+
 }  // namespace
 
 Engine::Engine(const Model& model, const Tokenizer& tokenizer, EngineOptions options)
@@ -322,8 +328,7 @@ void Engine::prefill_together(const std::vector<Sequence*>& group) {
 
 void Engine::end_prefill(Sequence& s, const torch::Tensor& last_logits) {
   const auto& prompt = s.request.prompt;
-  const int scored_top = s.request.prompt_logprobs ? std::max(0, s.request.top_logprobs) : -1;
-  prefix_cache_.insert(s.request.prefix, prompt, s.cache, s.prompt_steps, scored_top);
+  prefix_cache_.insert(s.request.prefix, prompt, s.cache, s.prompt_steps, scored_top(s.request));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.prompt_tokens += static_cast<int64_t>(prompt.size());
@@ -349,8 +354,8 @@ void Engine::end_prefill(Sequence& s, const torch::Tensor& last_logits) {
 }
 
 void Engine::reuse_cached_head(Sequence& s) {
-  const int top = s.request.prompt_logprobs ? std::max(0, s.request.top_logprobs) : -1;
-  std::optional<PrefixCache::Hit> hit = prefix_cache_.find(s.request.prefix, s.request.prompt, top);
+  std::optional<PrefixCache::Hit> hit =
+      prefix_cache_.find(s.request.prefix, s.request.prompt, scored_top(s.request));
   if (!hit) return;
   s.cache = std::move(hit->kv);
   s.prefilled = hit->tokens;

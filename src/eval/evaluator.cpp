@@ -255,6 +255,27 @@ EvalResult run_eval(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
   return res;
 }
 
+std::vector<ExamplePrompt> example_prompts(const tasks::TaskSpec& task_in,
+                                           const tasks::TaskData& data,
+                                           const std::vector<Example>& examples,
+                                           const Tokenizer& tok, const EvalOptions& opt) {
+  const tasks::TaskSpec task = detail::apply_overrides(task_in, opt);
+  const tasks::PromptBuilder prompts(task, opt.template_name);
+  const PromptFormatter format(task, tok);
+  const auto demos = detail::select_demos(task, data, prompts, examples);
+  const bool ranked =
+      task.type == tasks::TaskType::Classification || task.type == tasks::TaskType::MultipleChoice;
+  const bool calibrated = task.scoring.calibration && ranked;
+  std::vector<ExamplePrompt> out(examples.size());
+  for (size_t i = 0; i < examples.size(); ++i) {
+    out[i].text = format(prompts.render(examples[i], demos[i]));
+    if (!calibrated) continue;
+    for (const std::string& cf : task.scoring.calibration_inputs)
+      out[i].content_free.push_back(format(prompts.render_content_free(examples[i], demos[i], cf)));
+  }
+  return out;
+}
+
 std::vector<LabelDistribution> classify(const tasks::TaskSpec& task_in, const tasks::TaskData& data,
                                         const Model& model, const Tokenizer& tok,
                                         std::vector<Example> inputs, const EvalOptions& opt) {

@@ -100,6 +100,18 @@ std::vector<LabelDistribution> classify(const tasks::TaskSpec& task, const tasks
 std::vector<tasks::Example> eval_examples(const tasks::TaskSpec& task, const tasks::TaskData& data,
                                           const std::string& split, size_t limit, uint64_t seed);
 
+// What run_eval shows the model for one example, without running the model.
+struct ExamplePrompt {
+  std::string text;                       // the prompt (demos as run_eval draws them, chat applied)
+  std::vector<std::string> content_free;  // ranked tasks under calibration
+};
+// Every example's prompts under `options` (overrides and a discrete prompt applied): equal
+// prompts, continuations and settings give equal scores, so `ptune search` keys its score cache
+// on them. Throws as run_eval does for bad options.
+std::vector<ExamplePrompt> example_prompts(const tasks::TaskSpec& task, const tasks::TaskData& data,
+                                           const std::vector<tasks::Example>& examples,
+                                           const Tokenizer& tokenizer, const EvalOptions& options);
+
 // The readable report printed on stdout.
 std::string format_report(const EvalResult& result);
 

@@ -148,6 +148,10 @@ TaskSpec load_task(const std::string& path);
 // no data: labels "from_data" stay empty until resolve_labels_from_data.
 TaskSpec parse_task(std::string_view json_text, const std::string& source,
                     const std::string& base_dir);
+// The task as a task file's text (indent 2): every key with its value, defaults included, labels
+// resolved, data paths absolute; parse_task of it gives the same task (`ptune search` writes its
+// winner with it). Throws nlohmann::json::type_error for text that is not valid UTF-8.
+std::string task_file_json(const TaskSpec& task);
 // Fills the labels of a "from_data" task from its data files' label values, then validates the
 // task. Throws TaskFileError naming both labels when two values verbalize to the same words, or
 // a label_words key no row has; DataError for unreadable data.

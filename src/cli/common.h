@@ -115,5 +115,6 @@ void register_eval(CLI::App& app);
 void register_runs(CLI::App& app);
 void register_report(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_search(CLI::App& app);
 
 }  // namespace ptune::cli

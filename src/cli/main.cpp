@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   ptune::cli::register_generate(app);
   ptune::cli::register_chat(app);
   ptune::cli::register_eval(app);
+  ptune::cli::register_search(app);
   ptune::cli::register_tune(app);
   ptune::cli::register_runs(app);
   ptune::cli::register_report(app);

@@ -52,6 +52,10 @@ std::string demos_text(const DemoChoice& d) {
 
 }  // namespace
 
+bool ranked_task(const tasks::TaskSpec& t) {
+  return t.type == tasks::TaskType::Classification || t.type == tasks::TaskType::MultipleChoice;
+}
+
 Candidate start_candidate(const tasks::TaskSpec& task) {
   Candidate c;
   c.instruction = task.instruction;

@@ -8,16 +8,8 @@
 #include "search/content_hash.h"
 
 namespace ptune::search {
-namespace {
-
-bool ranked(const tasks::TaskSpec& t) {
-  return t.type == tasks::TaskType::Classification || t.type == tasks::TaskType::MultipleChoice;
-}
-
-}  // namespace
-
 std::string objective_metric(const tasks::TaskSpec& task) {
-  if (ranked(task)) return "accuracy";
+  if (ranked_task(task)) return "accuracy";
   for (const std::string& name : task.metrics) {
     const eval::Metric* m = eval::find_metric(name);
     if (m && m->needs == eval::Need::Text && m->per_example) return name;
@@ -80,7 +72,7 @@ std::vector<std::string> ModelObjective::keys(const Candidate& c, Split split,
     std::string text = settings + '\x1e' + prompts[i].text;
     for (const std::string& cf : prompts[i].content_free) text += '\x1d' + cf;
     text += '\x1e';
-    if (ranked(t)) {
+    if (ranked_task(t)) {
       for (const tasks::Candidate& cand : builder.candidates(ex[i]))
         text += std::to_string(cand.label) + '=' + cand.continuation + '\x1d';
       text += '\x1e' + std::to_string(builder.gold_index(ex[i]));
@@ -100,7 +92,7 @@ std::vector<double> ModelObjective::evaluate(const Candidate& c, Split split,
   const eval::EvalResult r = eval::run_eval(t, d, model_, tok_, base_);
   std::vector<double> out;
   for (const nlohmann::json& rec : r.records) {
-    if (ranked(t)) {
+    if (ranked_task(t)) {
       out.push_back(rec.at("correct").get<bool>() ? 1.0 : 0.0);
     } else {
       out.push_back(rec.at(metric_).get<double>());

@@ -16,10 +16,6 @@ namespace {
 
 using tasks::Example;
 
-bool ranked(const tasks::TaskSpec& t) {
-  return t.type == tasks::TaskType::Classification || t.type == tasks::TaskType::MultipleChoice;
-}
-
 // What the task lets the search vary, after the options.
 struct Parts {
   bool instruction, demos, verbalizer, calibration, normalize;
@@ -31,12 +27,12 @@ Parts parts_of(const tasks::TaskSpec& t, const SearchOptions& o) {
   p.instruction = o.vary_instruction && tmpl.uses("instruction");
   p.demos = o.vary_demos && tmpl.uses("demos") && !t.few_shot.demo_template.empty();
   p.verbalizer = o.vary_verbalizer && t.type == tasks::TaskType::Classification;
-  p.calibration = o.vary_calibration && ranked(t);
-  p.normalize = o.vary_normalize && ranked(t);
+  p.calibration = o.vary_calibration && ranked_task(t);
+  p.normalize = o.vary_normalize && ranked_task(t);
   if (!(p.instruction || p.demos || p.verbalizer || p.calibration || p.normalize)) {
     throw std::invalid_argument(
         "search: nothing to vary (the template has no {instruction} or {demos} slot, and the "
-        "task is not ranked) ");
+        "task is not ranked)");
   }
   return p;
 }
@@ -46,7 +42,7 @@ std::map<std::string, std::vector<size_t>> by_label(const tasks::TaskSpec& t,
                                                     const std::vector<Example>& pool,
                                                     const std::vector<size_t>& allowed) {
   std::map<std::string, std::vector<size_t>> groups;
-  for (size_t i : allowed) groups[ranked(t) ? pool[i].get(t.target_field()) : ""].push_back(i);
+  for (size_t i : allowed) groups[ranked_task(t) ? pool[i].get(t.target_field()) : ""].push_back(i);
   return groups;
 }
 
@@ -226,7 +222,7 @@ std::vector<DemoChoice> Search::demo_variants() {
       out.push_back({DemoChoice::Kind::Fixed,
                      stratified_demos(by_label(task_, data_.pool, good), k, rng), 0, 0});
     }
-    const size_t per_label = ranked(task_) ? std::max<size_t>(1, (k + 1) / 2) : 0;
+    const size_t per_label = ranked_task(task_) ? std::max<size_t>(1, (k + 1) / 2) : 0;
     out.push_back({DemoChoice::Kind::Similar, {}, k, per_label});
   }
   return out;

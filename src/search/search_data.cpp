@@ -14,10 +14,6 @@ namespace {
 using tasks::Example;
 using RowId = std::pair<std::string, int64_t>;
 
-bool ranked(const tasks::TaskSpec& t) {
-  return t.type == tasks::TaskType::Classification || t.type == tasks::TaskType::MultipleChoice;
-}
-
 std::vector<Example> limited(const std::vector<Example>& v, size_t limit, uint64_t seed,
                              const std::string& stratify) {
   if (limit == 0 || limit >= v.size()) return v;
@@ -84,7 +80,7 @@ SearchData make_search_data(const tasks::TaskSpec& task, const tasks::TaskData& 
                                 std::to_string(o.search_size) +
                                 " and the demo pool needs the rest (--search-size smaller)");
   }
-  const std::string stratify = ranked(task) ? task.target_field() : "";
+  const std::string stratify = ranked_task(task) ? task.target_field() : "";
   SearchData d;
   d.search = tasks::sample_examples(data.train, o.search_size, util::mix_seed(o.seed, 1), stratify);
   util::Rng rng(util::mix_seed(o.seed, 2));

@@ -40,6 +40,10 @@ struct Candidate {
   std::string origin;  // "start", "edit: delete ...", "ape", "opro", "demos: random", ...
 };
 
+// Classification and multiple choice: tasks scored by ranking candidates (calibration,
+// normalization and label strata apply).
+bool ranked_task(const tasks::TaskSpec& task);
+
 // The start of a search: the task as its file has it.
 Candidate start_candidate(const tasks::TaskSpec& task);
 

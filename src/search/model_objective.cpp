@@ -29,6 +29,7 @@ ModelObjective::ModelObjective(const tasks::TaskSpec& task, const SearchData& da
       base_(std::move(base)),
       model_id_(std::move(model_id)),
       metric_(objective_metric(task)) {
+  run_data_.train = data.pool;
   base_.split = "test";
   base_.limit = 0;
   base_.template_name = "default";
@@ -39,30 +40,23 @@ ModelObjective::ModelObjective(const tasks::TaskSpec& task, const SearchData& da
   base_.show_prompt = false;
 }
 
-std::vector<tasks::Example> ModelObjective::examples(Split split,
-                                                     const std::vector<size_t>& indices) const {
+// The pool is the demo split, copied once; the examples to score become the "test" split.
+const tasks::TaskData& ModelObjective::with_examples(Split split,
+                                                     const std::vector<size_t>& indices) {
   const auto& all = data_.split(split);
-  std::vector<tasks::Example> out;
+  run_data_.test.clear();
   for (size_t i : indices) {
     if (i >= all.size()) throw std::out_of_range("search: example index past the split");
-    out.push_back(all[i]);
+    run_data_.test.push_back(all[i]);
   }
-  return out;
-}
-
-// The pool is the demo split; the examples to score are the "test" split of this data.
-tasks::TaskData ModelObjective::eval_data(std::vector<tasks::Example> examples) const {
-  tasks::TaskData d;
-  d.train = data_.pool;
-  d.test = std::move(examples);
-  return d;
+  return run_data_;
 }
 
 std::vector<std::string> ModelObjective::keys(const Candidate& c, Split split,
                                               const std::vector<size_t>& indices) {
   const tasks::TaskSpec t = apply_candidate(task_, c);
-  std::vector<tasks::Example> ex = examples(split, indices);
-  const tasks::TaskData d = eval_data(ex);
+  const tasks::TaskData& d = with_examples(split, indices);
+  const std::vector<tasks::Example>& ex = d.test;
   const std::vector<eval::ExamplePrompt> prompts = eval::example_prompts(t, d, ex, tok_, base_);
   const tasks::PromptBuilder builder(t);
   std::string settings =
@@ -87,9 +81,7 @@ std::vector<std::string> ModelObjective::keys(const Candidate& c, Split split,
 std::vector<double> ModelObjective::evaluate(const Candidate& c, Split split,
                                              const std::vector<size_t>& indices) {
   const tasks::TaskSpec t = apply_candidate(task_, c);
-  std::vector<tasks::Example> ex = examples(split, indices);
-  const tasks::TaskData d = eval_data(std::move(ex));
-  const eval::EvalResult r = eval::run_eval(t, d, model_, tok_, base_);
+  const eval::EvalResult r = eval::run_eval(t, with_examples(split, indices), model_, tok_, base_);
   std::vector<double> out;
   for (const nlohmann::json& rec : r.records) {
     if (ranked_task(t)) {
@@ -99,14 +91,6 @@ std::vector<double> ModelObjective::evaluate(const Candidate& c, Split split,
     }
   }
   return out;
-}
-
-size_t ModelObjective::prompt_tokens(const Candidate& c) {
-  const tasks::TaskSpec t = apply_candidate(task_, c);
-  std::vector<tasks::Example> ex = examples(Split::Dev, {0});
-  const tasks::TaskData d = eval_data(ex);
-  const auto prompts = eval::example_prompts(t, d, ex, tok_, base_);
-  return tok_.encode(prompts[0].text).size();
 }
 
 }  // namespace ptune::search

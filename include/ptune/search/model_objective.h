@@ -37,12 +37,10 @@ class ModelObjective : public Objective {
                                const std::vector<size_t>& indices) override;
 
   const std::string& metric() const { return metric_; }
-  // Prompt tokens of the candidate's prompt for the first dev example (leaderboard "tokens").
-  size_t prompt_tokens(const Candidate& c);
 
  private:
-  std::vector<tasks::Example> examples(Split split, const std::vector<size_t>& indices) const;
-  tasks::TaskData eval_data(std::vector<tasks::Example> examples) const;
+  // run_data_ with the examples `indices` of `split` as its test split.
+  const tasks::TaskData& with_examples(Split split, const std::vector<size_t>& indices);
 
   const tasks::TaskSpec& task_;
   const SearchData& data_;
@@ -51,6 +49,7 @@ class ModelObjective : public Objective {
   eval::EvalOptions base_;
   std::string model_id_;
   std::string metric_;
+  tasks::TaskData run_data_;  // train: the demo pool (copied once); test: what is being scored
 };
 
 }  // namespace ptune::search

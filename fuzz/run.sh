@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${1:-60}"
 TARGET="${2:-gguf}"
 TARGETS=(gguf safetensors task data template peft_config checkpoint tokenizer api_request
-         api_response)
+         api_response journal)
 WORK_ROOT=${PTUNE_FUZZ_WORK:-fuzz/work}
 BUILD=$WORK_ROOT/build
 

@@ -49,22 +49,27 @@ void Journal::read_existing() {
   while ((n = ::read(fd_, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
   if (n < 0) throw io_error(path_, "cannot read");
   const size_t complete = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+  const std::string header = dump({{"journal", "ptune search"}, {"version", 1}});
+  // Read everything before changing anything: a file that is not a journal stays as it was.
+  if (complete == 0 && header.compare(0, text.size(), text) != 0)
+    throw std::runtime_error("search journal " + path_ +
+                             ":1: not a ptune search journal (move it away to start over)");
+  parse_lines(std::string_view(text).substr(0, complete));
   if (complete < text.size()) {
     // A write cut short: keep the lines before it.
     dropped_ = text.size() - complete;
     if (::ftruncate(fd_, static_cast<off_t>(complete)) != 0) throw io_error(path_, "cannot trim");
-    text.resize(complete);
   }
   if (::lseek(fd_, 0, SEEK_END) < 0) throw io_error(path_, "cannot seek");
-  if (text.empty()) {
-    append(dump({{"journal", "ptune search"}, {"version", 1}}));
-    return;
-  }
+  if (complete == 0) append(header);
+}
+
+void Journal::parse_lines(std::string_view text) {
   size_t line = 0, pos = 0;
   while (pos < text.size()) {
     const size_t end = text.find('\n', pos);
     ++line;
-    const std::string_view row(text.data() + pos, end - pos);
+    const std::string_view row = text.substr(pos, end - pos);
     pos = end + 1;
     const auto fail = [&](const std::string& why) {
       return std::runtime_error("search journal " + path_ + ":" + std::to_string(line) + ": " +
@@ -77,9 +82,9 @@ void Journal::read_existing() {
       throw fail(std::string("not JSON: ") + e.what());
     }
     if (line == 1) {
-      if (!j.is_object() || j.value("journal", "") != "ptune search")
+      if (!j.is_object() || !j.contains("journal") || j["journal"] != "ptune search")
         throw fail("not a ptune search journal");
-      if (j.value("version", 0) != 1)
+      if (!j.contains("version") || j["version"] != 1)
         throw fail("journal version " + j.value("version", json()).dump() +
                    " (this ptune writes 1)");
       continue;

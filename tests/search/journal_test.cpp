@@ -81,6 +81,25 @@ TEST(Journal, ADamagedLineIsAnErrorNamingIt) {
   EXPECT_THROW(Journal{path}, std::runtime_error);
 }
 
+TEST(Journal, AFileThatDoesNotReadIsLeftAsItWas) {
+  const std::string path = temp_journal("untouched");
+  // Damaged early, with a torn last line: nothing is trimmed before the error.
+  const std::string damaged =
+      "{\"journal\":\"ptune search\",\"version\":1}\nnot json\n{\"score\":\"a\",\"va";
+  // Not a journal at all, and no newline: not mistaken for a cut-short first line.
+  const std::string other = "some notes the user keeps here";
+  for (const std::string& text : {damaged, other}) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    EXPECT_THROW(Journal{path}, std::runtime_error) << text;
+    EXPECT_EQ(ptune::test::read_file(path), text);
+  }
+  // A first line cut short is a crash right after creating the journal: it starts over.
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "{\"journal\":\"ptune se";
+  Journal j(path);
+  EXPECT_EQ(j.score_count(), 0u);
+  EXPECT_GT(j.dropped_bytes(), 0u);
+}
+
 TEST(Evaluations, NeverComputesAScoreTwice) {
   const tasks::TaskSpec task = test::sentiment_task();
   const tasks::TaskData data = test::sentiment_data();

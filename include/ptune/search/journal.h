@@ -10,12 +10,13 @@
 // A last line without its newline is a write cut short by a crash: it is dropped (and the file
 // truncated to the lines before it) when the journal opens. Any other line that does not read is
 // an error naming the file and line: the journal was edited or damaged, and guessing would be a
-// silent wrong result.
+// silent wrong result. A file that fails to read is left exactly as it was (nothing trimmed).
 #pragma once
 
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -38,12 +39,14 @@ class Journal {
   void add_proposal(const std::string& key, const std::string& text);
 
   size_t score_count() const { return scores_.size(); }
+  size_t proposal_count() const { return proposals_.size(); }
   // Bytes of a cut-short last line dropped when the journal opened (0 for a clean file).
   size_t dropped_bytes() const { return dropped_; }
   const std::string& path() const { return path_; }
 
  private:
   void read_existing();
+  void parse_lines(std::string_view text);  // complete lines; fills scores_ and proposals_
   void append(const std::string& lines);
 
   std::string path_;

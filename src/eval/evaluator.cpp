@@ -190,6 +190,7 @@ std::vector<std::vector<ContinuationScore>> EvalRun::score(
   const ScorerStats& s = scorer.stats();
   stats.groups += s.groups;
   stats.prefix_tokens += s.prefix_tokens;
+  stats.prefix_reused += s.prefix_reused;
   stats.suffix_tokens += s.suffix_tokens;
   stats.padded_tokens += s.padded_tokens;
   stats.forwards += s.forwards;
@@ -272,6 +273,28 @@ std::vector<ExamplePrompt> example_prompts(const tasks::TaskSpec& task_in,
     if (!calibrated) continue;
     for (const std::string& cf : task.scoring.calibration_inputs)
       out[i].content_free.push_back(format(prompts.render_content_free(examples[i], demos[i], cf)));
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> continuation_log_probs(
+    const tasks::TaskSpec& task_in, const tasks::TaskData& data,
+    const std::vector<Example>& examples, const Model& model, const Tokenizer& tok,
+    const EvalOptions& opt, const std::vector<std::string>& continuations) {
+  const tasks::TaskSpec task = detail::apply_overrides(task_in, opt);
+  if (examples.empty()) return {};
+  detail::EvalRun run(task, data, examples, model, tok, opt, nullptr);
+  std::vector<std::vector<int32_t>> ids;
+  for (const std::string& c : continuations) {
+    ids.push_back(run.encode_continuation(c));
+    if (ids.back().empty()) throw std::invalid_argument("continuation '" + c + "' has no tokens");
+  }
+  std::vector<ScoreRequest> requests(run.size());
+  for (size_t i = 0; i < run.size(); ++i) requests[i] = {run.ids[i], ids};
+  const auto scores = run.score(requests, "continuations");
+  std::vector<std::vector<double>> out(run.size());
+  for (size_t i = 0; i < run.size(); ++i) {
+    for (const ContinuationScore& s : scores[i]) out[i].push_back(s.sum());
   }
   return out;
 }

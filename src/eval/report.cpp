@@ -59,13 +59,11 @@ json base_summary(const SummaryInputs& in, const BootstrapOptions& boot, double 
 json summary_json(const EvalRun& run, const BootstrapOptions& boot, double seconds) {
   json s =
       base_summary({run.task, run.data, run.opt, run.size(), run.seed, run.metrics}, boot, seconds);
-  s["engine"] = {{"batch_size", run.opt.scorer.batch_size},
-                 {"prefix_cache", run.opt.scorer.prefix_cache},
-                 {"prefix_groups", run.stats.groups},
-                 {"prefix_tokens", run.stats.prefix_tokens},
-                 {"suffix_tokens", run.stats.suffix_tokens},
-                 {"padded_tokens", run.stats.padded_tokens},
-                 {"forwards", run.stats.forwards}};
+  s["engine"] = {
+      {"batch_size", run.opt.scorer.batch_size},  {"prefix_cache", run.opt.scorer.prefix_cache},
+      {"prefix_groups", run.stats.groups},        {"prefix_tokens", run.stats.prefix_tokens},
+      {"prefix_reused", run.stats.prefix_reused}, {"suffix_tokens", run.stats.suffix_tokens},
+      {"padded_tokens", run.stats.padded_tokens}, {"forwards", run.stats.forwards}};
   return s;
 }
 

@@ -139,6 +139,32 @@ PastKV compute_prefix(const Model& model, const std::vector<int32_t>& ids, const
   return model.forward(a).present;
 }
 
+PastKV PrefixMemo::get(const Model& model, const std::vector<int32_t>& ids, const PastKV* base,
+                       bool* computed) {
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->base == base && it->ids == ids) {
+      entries_.splice(entries_.begin(), entries_, it);
+      ++hits_;
+      if (computed) *computed = false;
+      return entries_.front().kv;
+    }
+  }
+  ++misses_;
+  if (computed) *computed = true;
+  PastKV kv = compute_prefix(model, ids, base);
+  int64_t bytes = 0;
+  for (size_t l = 0; l < kv.keys.size(); ++l)
+    bytes += (kv.keys[l].numel() + kv.values[l].numel()) *
+             static_cast<int64_t>(kv.keys[l].element_size());
+  entries_.push_front({base, ids, kv, bytes});
+  bytes_ += bytes;
+  while (bytes_ > budget_ && entries_.size() > 1) {
+    bytes_ -= entries_.back().bytes;
+    entries_.pop_back();
+  }
+  return kv;
+}
+
 ContinuationScorer::ContinuationScorer(const Model& model, ScorerOptions options)
     : model_(model), opt_(options) {
   if (opt_.batch_size < 1) throw std::invalid_argument("scorer: batch_size must be >= 1");
@@ -192,14 +218,17 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
   size_t done = 0;
   for (PrefixGroup& g : groups) {
     const int64_t P = static_cast<int64_t>(g.prefix);  // context tokens in the shared prefix
-    PastKV prefix = compute_prefix(
-        model_,
-        std::vector<int32_t>(contexts[g.members[0]].begin(), contexts[g.members[0]].begin() + P),
-        opt_.base);
+    const std::vector<int32_t> head(contexts[g.members[0]].begin(),
+                                    contexts[g.members[0]].begin() + P);
+    bool computed = P > 0;
+    PastKV prefix = opt_.prefixes && P > 0 ? opt_.prefixes->get(model_, head, opt_.base, &computed)
+                                           : compute_prefix(model_, head, opt_.base);
     const int64_t K = prefix.length();  // cached positions: adapter tokens + P
-    if (P > 0) {
+    if (computed) {
       stats_.prefix_tokens += P;
       ++stats_.forwards;
+    } else {
+      stats_.prefix_reused += P;
     }
     // Length buckets: sort by suffix length so a batch pads little.
     std::stable_sort(g.members.begin(), g.members.end(),

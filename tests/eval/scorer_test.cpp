@@ -86,6 +86,35 @@ TEST(Scorer, MixedGroupsAndOutliers) {
   EXPECT_GE(scorer.stats().groups, 2u);
 }
 
+TEST(Scorer, PrefixMemoReusesAPrefixAcrossCalls) {
+  // Two calls whose contexts share a 20-token head (one candidate's next rung, or another
+  // candidate with the same instruction and demos): the second computes no prefix, and both
+  // score as without the memo.
+  const auto first = make_requests(6, 20, 5);
+  auto second = make_requests(11, 20, 5);
+  second.erase(second.begin(), second.begin() + 6);
+  PrefixMemo memo;
+  ScorerOptions o{4, true, 4};
+  o.prefixes = &memo;
+  ContinuationScorer scorer(tiny_model(), o);
+  EXPECT_LT(max_abs_diff(scorer.score(first), score_naive(tiny_model(), first)), 1e-4);
+  EXPECT_EQ(scorer.stats().prefix_tokens, 20);
+  EXPECT_LT(max_abs_diff(scorer.score(second), score_naive(tiny_model(), second)), 1e-4);
+  EXPECT_EQ(scorer.stats().prefix_tokens, 0);
+  EXPECT_EQ(scorer.stats().prefix_reused, 20);
+  EXPECT_EQ(memo.hits(), 1u);
+  EXPECT_EQ(memo.misses(), 1u);
+  // Another head is another entry; a budget of one byte keeps only the latest.
+  PrefixMemo tiny(1);
+  o.prefixes = &tiny;
+  ContinuationScorer small(tiny_model(), o);
+  small.score(first);
+  small.score(make_requests(4, 12, 9));
+  small.score(first);
+  EXPECT_EQ(tiny.misses(), 3u);
+  EXPECT_GT(tiny.bytes(), 0);
+}
+
 TEST(Scorer, LogprobsAreNormalised) {
   // Every token as a continuation: probabilities over the vocabulary sum to 1.
   ScoreRequest r;

@@ -112,6 +112,15 @@ std::vector<ExamplePrompt> example_prompts(const tasks::TaskSpec& task, const ta
                                            const std::vector<tasks::Example>& examples,
                                            const Tokenizer& tokenizer, const EvalOptions& options);
 
+// log p(continuation | prompt) (sum over its tokens) of every continuation after every example's
+// prompt, the prompt built as run_eval builds it (demos, chat template, adapter): what `ptune
+// search`'s label search scores candidate label words with. out[i][j]: example i, continuation
+// j. Throws std::invalid_argument for an empty continuation, and as run_eval does.
+std::vector<std::vector<double>> continuation_log_probs(
+    const tasks::TaskSpec& task, const tasks::TaskData& data,
+    const std::vector<tasks::Example>& examples, const Model& model, const Tokenizer& tokenizer,
+    const EvalOptions& options, const std::vector<std::string>& continuations);
+
 // The readable report printed on stdout.
 std::string format_report(const EvalResult& result);
 

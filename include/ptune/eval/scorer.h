@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <vector>
 
 #include "ptune/model/model.h"
@@ -44,6 +45,35 @@ struct ContinuationScore {
   double mean() const;  // sum / tokens
 };
 
+// Keys/values of shared prefixes kept across score() calls (ScorerOptions::prefixes). `ptune
+// search` scores many candidates whose prompts begin alike (the same instruction and demos under
+// another verbalizer, calibration or normalization; the next rung of the same candidate), and
+// each such prefix then runs once. An entry is an exact (adapter, prefix ids) pair; the least
+// recently used leave first past the byte budget. One thread at a time.
+class PrefixMemo {
+ public:
+  explicit PrefixMemo(int64_t budget_bytes = int64_t{256} << 20) : budget_(budget_bytes) {}
+  // The keys/values of `ids` after `base` (compute_prefix), computed on a miss. `computed` says
+  // which.
+  PastKV get(const Model& model, const std::vector<int32_t>& ids, const PastKV* base,
+             bool* computed = nullptr);
+  size_t hits() const { return hits_; }
+  size_t misses() const { return misses_; }
+  int64_t bytes() const { return bytes_; }
+
+ private:
+  struct Entry {
+    const PastKV* base;
+    std::vector<int32_t> ids;
+    PastKV kv;
+    int64_t bytes;
+  };
+  int64_t budget_;
+  int64_t bytes_ = 0;
+  size_t hits_ = 0, misses_ = 0;
+  std::list<Entry> entries_;  // most recently used first
+};
+
 struct ScorerOptions {
   int batch_size = 16;       // contexts per forward
   bool prefix_cache = true;  // false: every context runs in full (still batched)
@@ -54,12 +84,15 @@ struct ScorerOptions {
   // Trie nodes whose logits one forward of step 3 computes (0 = as many as keep those logits
   // under 64 MiB of floats); a context's trie larger than this still runs, alone.
   int64_t trie_nodes = 0;
+  // Shared prefixes kept across calls; not owned; null = each call computes its own.
+  PrefixMemo* prefixes = nullptr;
 };
 
 // Statistics of the last score() call (for logs and the bench).
 struct ScorerStats {
   size_t groups = 0;          // prefix groups (1 when every context shares the prefix)
   int64_t prefix_tokens = 0;  // tokens computed once per group, summed over groups
+  int64_t prefix_reused = 0;  // prefix tokens a PrefixMemo had (not computed)
   int64_t suffix_tokens = 0;  // real (unpadded) suffix tokens run
   int64_t padded_tokens = 0;  // suffix tokens run including padding
   size_t forwards = 0;        // model forward calls

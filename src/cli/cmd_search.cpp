@@ -30,6 +30,7 @@ struct SearchCmdOptions {
   std::vector<size_t> shots = {2, 4};
   int64_t seed = 0;
   size_t batch_size = 8;
+  int64_t dev_limit = -1;  // -1: search::auto_dev_limit
   bool no_shared_prefix = false;
 };
 
@@ -59,10 +60,17 @@ void add_search_options(CLI::App* cmd, SearchCmdOptions* o) {
                   "Train examples held out as the search split (the rest is the demo pool)")
       ->check(in_range(2, kMaxCount))
       ->capture_default_str();
-  cmd->add_option("--dev-limit", o->splits.dev_limit, "Dev examples used (0 = all)")
+  cmd->add_option("--dev-limit", o->dev_limit,
+                  "Dev examples the finalists are compared on (0 = all; default: all, or a "
+                  "sample small enough that this takes at most half the budget)")
       ->check(in_range(0, kMaxCount));
   cmd->add_option("--test-limit", o->splits.test_limit, "Test examples used (0 = all)")
       ->check(in_range(0, kMaxCount));
+  cmd->add_option("--label-neighbours", o->search.label_search.neighbours,
+                  "Label search: words near each label word in embedding space tried as its "
+                  "verbalizer (0 = no label search)")
+      ->check(in_range(0, 256))
+      ->capture_default_str();
   cmd->add_option("--first-rung", o->search.halving.first,
                   "Search examples every candidate is scored on first")
       ->check(in_range(1, kMaxCount))
@@ -155,6 +163,14 @@ void run(SearchCmdOptions& c) {
   const eval::Progress::Mode mode = progress_mode(c.progress);
   const tasks::TaskSpec task = tasks::load_task(c.task_path);
   const tasks::TaskData data = tasks::load_task_data(task);
+  c.splits.dev_limit = c.dev_limit >= 0 ? static_cast<size_t>(c.dev_limit)
+                                        : search::auto_dev_limit(data.dev.size(), c.search);
+  if (c.dev_limit < 0 && c.splits.dev_limit > 0) {
+    std::cerr << "search: the finalists are compared on " << c.splits.dev_limit << " of "
+              << data.dev.size() << " dev examples (ptune eval --split dev --limit "
+              << c.splits.dev_limit << " --seed " << c.seed << " scores the same; --dev-limit "
+              << "to change)\n";
+  }
   const search::SearchData splits = search::make_search_data(task, data, c.splits);
   std::unique_ptr<client::OpenAiClient> api;
   if (!c.proposer_endpoint.empty()) {
@@ -197,11 +213,15 @@ void run(SearchCmdOptions& c) {
       }
       if (rec) rec->step(s);
     };
-    const search::SearchResult r =
-        search::run_search(task, splits, evals, proposer.get(), c.search, on_step);
+    const search::SearchResult r = search::run_search(
+        task, splits, evals, proposer.get(),
+        c.search.label_search.neighbours ? &objective : nullptr, c.search, on_step);
     const std::vector<std::string> files =
         search::write_search_outputs(c.out_dir, task, splits, r, objective.metric());
     std::cout << search::format_search_report(r, objective.metric());
+    const eval::PrefixMemo& memo = objective.prefix_memo();
+    std::cout << "shared prompt heads (instruction + demos): " << memo.misses() << " computed, "
+              << memo.hits() << " reused across candidates and rungs\n";
     std::cout << "\nwrote " << c.out_dir << "/task.json ("
               << (r.accepted ? "the winner" : "the start")
               << "), candidate_task.json, leaderboard.md, result.json\n";

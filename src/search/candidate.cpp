@@ -103,7 +103,13 @@ std::string describe(const Candidate& c, const Candidate& start) {
   std::string s = demos_text(c.demos);
   if (c.calibration) s += ", calibrated";
   s += c.normalize == tasks::ScoreNormalization::Mean ? ", mean" : ", sum";
-  if (!c.words.empty() && c.words != start.words) s += ", verbalizer changed";
+  if (!c.words.empty() && c.words != start.words) {
+    s += ", words";
+    for (size_t l = 0; l < c.words.size(); ++l) {
+      s += l ? " / " : " ";
+      for (size_t w = 0; w < c.words[l].size(); ++w) s += (w ? "|" : "") + c.words[l][w];
+    }
+  }
   if (c.instruction != start.instruction) s += ", instruction changed";
   return s;
 }

@@ -1,6 +1,8 @@
 // The model objective; contract in include/ptune/search/model_objective.h.
 #include "ptune/search/model_objective.h"
 
+#include <cctype>
+#include <set>
 #include <stdexcept>
 
 #include "ptune/eval/metrics/registry.h"
@@ -38,6 +40,7 @@ ModelObjective::ModelObjective(const tasks::TaskSpec& task, const SearchData& da
   base_.normalize.reset();
   base_.bootstrap_resamples = 1;  // the search needs per-example scores, not intervals
   base_.show_prompt = false;
+  base_.scorer.prefixes = &prefixes_;
 }
 
 // The pool is the demo split, copied once; the examples to score become the "test" split.
@@ -91,6 +94,77 @@ std::vector<double> ModelObjective::evaluate(const Candidate& c, Split split,
     }
   }
   return out;
+}
+
+double ModelObjective::mean_prompt_tokens(const Candidate& c, Split split,
+                                          const std::vector<size_t>& indices) {
+  if (indices.empty()) return 0;
+  const tasks::TaskSpec t = apply_candidate(task_, c);
+  const tasks::TaskData& d = with_examples(split, indices);
+  double sum = 0;
+  for (const eval::ExamplePrompt& p : eval::example_prompts(t, d, d.test, tok_, base_))
+    sum += static_cast<double>(tok_.encode(p.text).size());
+  return sum / static_cast<double>(indices.size());
+}
+
+namespace {
+
+// " word": a space then two or more ASCII letters (a whole word of the vocabulary).
+bool word_start_token(const std::string& bytes) {
+  if (bytes.size() < 3 || bytes[0] != ' ') return false;
+  for (size_t i = 1; i < bytes.size(); ++i) {
+    if (!std::isalpha(static_cast<unsigned char>(bytes[i]))) return false;
+  }
+  return true;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> ModelObjective::neighbour_words(const std::string& text, size_t n) {
+  torch::InferenceMode guard;
+  if (!unit_embeddings_.defined()) {
+    const torch::Tensor e = model_.token_embedding().to(torch::kCPU, torch::kFloat);  // [V, C]
+    unit_embeddings_ = e / e.norm(2, 1, true).clamp_min(1e-12);
+    std::vector<uint8_t> words(static_cast<size_t>(e.size(0)), 0);
+    for (int32_t id = 0; id < static_cast<int32_t>(words.size()) && id < tok_.n_vocab(); ++id) {
+      words[id] =
+          tok_.token_type(id) == TokenType::Normal && word_start_token(tok_.token_to_bytes(id));
+    }
+    word_tokens_ = torch::tensor(words, torch::kUInt8).to(torch::kBool);
+  }
+  const std::vector<int32_t> ids = tok_.encode(" " + text, false, false);
+  if (ids.empty() || n == 0) return {};
+  std::vector<int64_t> ids64(ids.begin(), ids.end());
+  torch::Tensor q = unit_embeddings_.index_select(0, torch::tensor(ids64)).mean(0);  // [C]
+  q = q / q.norm().clamp_min(1e-12);
+  const torch::Tensor sims =
+      unit_embeddings_.matmul(q).masked_fill(word_tokens_.logical_not(), -2.0);  // [V]
+  const int64_t k = std::min<int64_t>(sims.size(0), static_cast<int64_t>(4 * n + 8));
+  const torch::Tensor top = std::get<1>(sims.topk(k)).contiguous();
+  std::set<std::string> seen = {lower(text)};
+  std::vector<std::string> out;
+  for (int64_t i = 0; i < k && out.size() < n; ++i) {
+    const int32_t id = static_cast<int32_t>(top[i].item<int64_t>());
+    if (!word_tokens_[id].item<bool>()) break;  // the rest are not words
+    std::string w = tok_.token_to_bytes(id).substr(1);
+    if (seen.insert(lower(w)).second) out.push_back(std::move(w));
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> ModelObjective::word_log_probs(
+    const Candidate& c, Split split, const std::vector<size_t>& indices,
+    const std::vector<std::string>& words) {
+  const tasks::TaskSpec t = apply_candidate(task_, c);
+  std::vector<std::string> continuations;
+  for (const std::string& w : words) continuations.push_back(t.scoring.label_prefix + w);
+  const tasks::TaskData& d = with_examples(split, indices);
+  return eval::continuation_log_probs(t, d, d.test, model_, tok_, base_, continuations);
 }
 
 }  // namespace ptune::search

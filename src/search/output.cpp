@@ -2,6 +2,7 @@
 #include "ptune/search/output.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -37,6 +38,18 @@ std::string one_line(std::string s) {
     if (c == '\n' || c == '|') c = ' ';
   }
   return s;
+}
+
+// One line per example: its input text and gold answer as a prompt shows them, and its row.
+std::string split_jsonl(const tasks::TaskSpec& task, const std::vector<tasks::Example>& examples) {
+  std::string out;
+  for (const tasks::Example& ex : examples) {
+    const ShownExample shown = shown_example(task, ex);
+    out += json{{"text", shown.input}, {"label", shown.output}, {"source", ex.location()}}.dump(
+               -1, ' ', false, json::error_handler_t::replace) +
+           "\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -78,7 +91,9 @@ json result_json(const SearchResult& r, const std::string& metric) {
             {"malformed", r.proposals.malformed},
             {"failed", r.proposals.failed},
             {"replayed", r.proposals.replayed}}},
-          {"candidates", r.leaderboard.size()}};
+          {"candidates", r.leaderboard.size()},
+          {"candidates_over_budget", r.over_budget},
+          {"dev_examples", r.dev_examples}};
 }
 
 json leaderboard_json(const SearchResult& r) {
@@ -90,6 +105,7 @@ json leaderboard_json(const SearchResult& r) {
                 {"changes", describe(e.candidate, r.start)},
                 {"search_examples", e.examples},
                 {"search_mean", e.search_mean},
+                {"prompt_tokens", e.tokens},
                 {"candidate", to_json(e.candidate)}};
     if (e.dev) row["dev"] = ci_json(*e.dev);
     rows.push_back(row);
@@ -100,12 +116,14 @@ json leaderboard_json(const SearchResult& r) {
 std::string leaderboard_markdown(const SearchResult& r, const std::string& metric) {
   std::ostringstream o;
   o << "| # | id | origin | changes | search " << metric << " (n) | dev " << metric
-    << " [95% CI] |\n|---|---|---|---|---|---|\n";
+    << " [95% CI] | prompt tokens |\n|---|---|---|---|---|---|---|\n";
   size_t i = 0;
   for (const Entry& e : r.leaderboard) {
+    char tokens[32] = "";
+    if (e.tokens > 0) std::snprintf(tokens, sizeof tokens, "%.0f", e.tokens);
     o << "| " << ++i << " | " << e.id << " | " << one_line(e.candidate.origin) << " | "
       << one_line(describe(e.candidate, r.start)) << " | " << pct(e.search_mean) << " ("
-      << e.examples << ") | " << (e.dev ? ci_text(*e.dev) : "") << " |\n";
+      << e.examples << ") | " << (e.dev ? ci_text(*e.dev) : "") << " | " << tokens << " |\n";
   }
   return o.str();
 }
@@ -124,6 +142,12 @@ std::vector<std::string> write_search_outputs(const std::string& dir, const task
     write(dir + "/" + name, text);
     paths.push_back(dir + "/" + name);
   }
+  std::filesystem::create_directories(dir + "/splits");
+  for (const Split s : {Split::Search, Split::Dev, Split::Test}) {
+    const std::string path = dir + "/splits/" + to_string(s) + ".jsonl";
+    write(path, split_jsonl(task, data.split(s)));
+    paths.push_back(path);
+  }
   return paths;
 }
 
@@ -140,7 +164,10 @@ std::string format_search_report(const SearchResult& r, const std::string& metri
   if (r.best.instruction != r.start.instruction)
     o << "  instruction: " << one_line(r.best.instruction) << "\n";
   o << "budget: " << r.spent << " example evaluations (+ " << r.spent_test << " on test; "
-    << r.computed << " computed, " << r.replayed << " from the journal)";
+    << r.computed << " computed, " << r.replayed << " from the journal); " << r.leaderboard.size()
+    << " candidates raced";
+  if (r.over_budget) o << ", " << r.over_budget << " more did not fit the budget";
+  o << "; finalists compared on " << r.dev_examples << " dev examples";
   if (r.proposals.asked) {
     o << "; proposals " << r.proposals.asked << " asked, " << r.proposals.accepted << " used, "
       << r.proposals.malformed << " malformed, " << r.proposals.failed << " failed";

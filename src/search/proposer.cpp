@@ -8,6 +8,7 @@
 #include "ptune/client/openai_client.h"
 #include "ptune/generate/chat_template.h"
 #include "ptune/generate/generator.h"
+#include "ptune/tasks/prompt.h"
 #include "search/content_hash.h"
 
 namespace ptune::search {
@@ -93,6 +94,16 @@ std::unique_ptr<Proposer> local_proposer(const Model& model, const Tokenizer& to
 std::unique_ptr<Proposer> endpoint_proposer(client::OpenAiClient& client, std::string model,
                                             ProposerSampling sampling) {
   return std::make_unique<EndpointProposer>(client, std::move(model), sampling);
+}
+
+ShownExample shown_example(const tasks::TaskSpec& t, const tasks::Example& ex) {
+  const tasks::PromptBuilder b(t);
+  std::string input;
+  for (const std::string& f : b.query_template().fields()) {
+    if (f == t.target_field() || !ex.has(f)) continue;
+    input += (input.empty() ? "" : " ") + ex.get(f);
+  }
+  return {input, b.target_text(ex)};
 }
 
 std::string ape_question(const std::vector<ShownExample>& demos) {

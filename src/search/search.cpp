@@ -65,25 +65,16 @@ std::vector<size_t> stratified_demos(std::map<std::string, std::vector<size_t>> 
   return out;
 }
 
-// A demo as a proposer sees it: the fields the template reads, and the gold answer.
-ShownExample shown(const tasks::TaskSpec& t, const Example& ex) {
-  const tasks::PromptBuilder b(t);
-  std::string input;
-  for (const std::string& f : b.query_template().fields()) {
-    if (f == t.target_field() || !ex.has(f)) continue;
-    input += (input.empty() ? "" : " ") + ex.get(f);
-  }
-  return {input, b.target_text(ex)};
-}
-
 class Search {
  public:
   Search(const tasks::TaskSpec& task, const SearchData& data, Evaluations& evals,
-         Proposer* proposer, const SearchOptions& o, const StepCallback& on_step)
+         Proposer* proposer, LabelWords* label_words, const SearchOptions& o,
+         const StepCallback& on_step)
       : task_(task),
         data_(data),
         evals_(evals),
         proposer_(proposer),
+        label_words_(label_words),
         o_(o),
         on_step_(on_step),
         parts_(parts_of(task, o)),
@@ -107,6 +98,10 @@ class Search {
   std::vector<ShownExample> shown_demos(size_t n, uint64_t seed) const;
   void add(std::vector<Candidate>& arms, Candidate c) const;
   void step(const std::string& stage);
+  // Keeps the first `keep` arms (the start, or round 1's survivors, of which the first `paid`
+  // have their first-rung scores already) and a seeded sample of the rest that the first rung
+  // can pay for.
+  void fit_first_rung(std::vector<Candidate>& arms, size_t keep, size_t paid, uint64_t seed);
   // What racing may still spend: the budget less what the finalists' dev scoring will take.
   size_t budget_left() const {
     const size_t reserved = (halving_.keep + 1) * data_.dev.size();
@@ -118,6 +113,7 @@ class Search {
   const SearchData& data_;
   Evaluations& evals_;
   Proposer* proposer_;
+  LabelWords* label_words_;
   const SearchOptions& o_;
   const StepCallback& on_step_;
   const Parts parts_;
@@ -126,6 +122,7 @@ class Search {
   std::map<std::string, Entry> entries_;  // by id
   std::vector<std::string> deleted_;      // phrases edits removed (GrIPS "add" puts them back)
   ProposalStats proposals_;
+  size_t over_budget_ = 0;
   double best_so_far_ = 0;
   int steps_ = 0;
 };
@@ -147,11 +144,27 @@ void Search::step(const std::string& stage) {
             {"best", best_so_far_}});
 }
 
+void Search::fit_first_rung(std::vector<Candidate>& arms, size_t keep, size_t paid, uint64_t seed) {
+  const size_t afford = std::max<size_t>({2, keep, paid + budget_left() / halving_.first});
+  if (arms.size() <= afford) return;
+  std::vector<size_t> rest;
+  for (size_t i = keep; i < arms.size(); ++i) rest.push_back(i);
+  util::Rng rng(seed);
+  rng.shuffle(rest);
+  rest.resize(afford > keep ? afford - keep : 0);
+  std::sort(rest.begin(), rest.end());
+  std::vector<Candidate> kept(arms.begin(), arms.begin() + static_cast<std::ptrdiff_t>(keep));
+  for (size_t i : rest) kept.push_back(arms[i]);
+  over_budget_ += arms.size() - kept.size();
+  arms = std::move(kept);
+}
+
 std::vector<ShownExample> Search::shown_demos(size_t n, uint64_t seed) const {
   util::Rng rng(seed);
   auto groups = by_label(task_, data_.pool, util::iota_indices(data_.pool.size()));
   std::vector<ShownExample> out;
-  for (size_t i : stratified_demos(groups, n, rng)) out.push_back(shown(task_, data_.pool[i]));
+  for (size_t i : stratified_demos(groups, n, rng))
+    out.push_back(shown_example(task_, data_.pool[i]));
   return out;
 }
 
@@ -207,7 +220,7 @@ std::vector<size_t> Search::bootstrapped_pool() {
 
 std::vector<DemoChoice> Search::demo_variants() {
   std::vector<DemoChoice> out;
-  out.push_back({DemoChoice::Kind::Fixed, {}, 0, 0});  // zero-shot
+  if (task_.few_shot.k > 0) out.push_back({DemoChoice::Kind::Fixed, {}, 0, 0});  // zero-shot
   const auto all = util::iota_indices(data_.pool.size());
   const std::vector<size_t> good = bootstrapped_pool();
   for (size_t k : o_.shots) {
@@ -261,6 +274,19 @@ std::vector<Candidate> Search::first_round() {
       c.origin = "verbalizer: label names";
       add(arms, c);
       verbalizers.push_back(names);
+    }
+    if (label_words_) {
+      LabelSearchOptions lo = o_.label_search;
+      lo.seed = util::mix_seed(o_.seed, 81);
+      const LabelSearchResult found =
+          search_label_words(task_, data_, start_, *label_words_, evals_, lo);
+      for (size_t i = 0; i < found.verbalizers.size(); ++i) {
+        Candidate c = start_;
+        c.words = found.verbalizers[i];
+        c.origin = found.origins[i];
+        add(arms, c);
+        verbalizers.push_back(found.verbalizers[i]);
+      }
     }
   }
   if (parts_.calibration) {
@@ -354,6 +380,8 @@ HalvingResult Search::race(const std::vector<Candidate>& arms, int round) {
         e.candidate = c;
         e.id = candidate_id(c);
         e.round = round;
+        e.tokens = evals_.objective().mean_prompt_tokens(
+            c, Split::Search, util::iota_indices(std::min<size_t>(8, data_.search.size())));
       }
       e.examples = rung.examples;
       e.search_mean = rung.means[i];
@@ -411,6 +439,7 @@ SearchResult Search::run() {
   SearchResult r;
   r.start = start_;
   std::vector<Candidate> arms = first_round();
+  fit_first_rung(arms, 1, 0, util::mix_seed(o_.seed, 91));
   step("candidates");
   const HalvingResult h1 = race(arms, 1);
   std::vector<Candidate> second;
@@ -422,7 +451,9 @@ SearchResult Search::run() {
     std::stable_sort(scored.begin(), scored.end(), [](const Entry& a, const Entry& b) {
       return a.examples != b.examples ? a.examples > b.examples : a.search_mean > b.search_mean;
     });
+    const size_t survivors = second.size();
     for (Candidate& c : refinements(second.front(), scored)) second.push_back(c);
+    fit_first_rung(second, survivors, survivors, util::mix_seed(o_.seed, 92));
     const HalvingResult h2 = race(second, 2);
     std::vector<Candidate> keep;
     for (size_t i = 0; i < h2.ranking().size() && i < halving_.keep; ++i)
@@ -453,15 +484,22 @@ SearchResult Search::run() {
   r.computed = evals_.computed();
   r.replayed = evals_.replayed();
   r.proposals = proposals_;
+  r.over_budget = over_budget_;
+  r.dev_examples = data_.dev.size();
   return r;
 }
 
 }  // namespace
 
 SearchResult run_search(const tasks::TaskSpec& task, const SearchData& data, Evaluations& evals,
-                        Proposer* proposer, const SearchOptions& options,
+                        Proposer* proposer, LabelWords* label_words, const SearchOptions& options,
                         const StepCallback& on_step) {
-  return Search(task, data, evals, proposer, options, on_step).run();
+  return Search(task, data, evals, proposer, label_words, options, on_step).run();
+}
+
+size_t auto_dev_limit(size_t dev_size, const SearchOptions& o) {
+  const size_t fits = o.budget / (2 * (o.halving.keep + 1));
+  return dev_size <= fits ? 0 : std::max<size_t>(20, fits);
 }
 
 size_t parse_budget(const std::string& text) {

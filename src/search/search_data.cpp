@@ -92,8 +92,12 @@ SearchData make_search_data(const tasks::TaskSpec& task, const tasks::TaskData& 
     d.pool.push_back(data.train[i]);
     d.pool_rows.push_back(i);
   }
-  d.dev = limited(data.dev, o.dev_limit, util::mix_seed(o.seed, 3), stratify);
-  d.test = limited(data.test, o.test_limit, util::mix_seed(o.seed, 4), stratify);
+  // Dev and test samples are the ones `ptune eval --split S --limit N --seed SEED` scores (the
+  // same sampler, seed and strata), so a searched task's numbers can be reproduced.
+  const std::string eval_strata =
+      task.type == tasks::TaskType::Classification ? task.target_field() : "";
+  d.dev = limited(data.dev, o.dev_limit, o.seed, eval_strata);
+  d.test = limited(data.test, o.test_limit, o.seed, eval_strata);
   check_disjoint(d);
   return d;
 }

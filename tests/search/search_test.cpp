@@ -58,7 +58,7 @@ TEST(Search, FindsTheBetterPromptAndAcceptsIt) {
   test::SyntheticObjective obj(d);
   Journal j(fresh_journal("finds"));
   Evaluations e(obj, j);
-  const SearchResult r = run_search(task, d, e, nullptr, options());
+  const SearchResult r = run_search(task, d, e, nullptr, nullptr, options());
   EXPECT_TRUE(r.best.calibration);  // worth +15 points; the start is uncalibrated
   EXPECT_NE(r.best.normalize, tasks::ScoreNormalization::Mean);
   EXPECT_TRUE(r.accepted) << r.verdict;
@@ -86,7 +86,7 @@ TEST(Search, RarelyAcceptsWhenNothingIsBetter) {
     o.seed = seed;
     o.vary_demos = o.vary_calibration = o.vary_normalize = o.vary_verbalizer = false;
     o.instructions = {"Say if the review is good or bad.", "Is this review positive or negative?"};
-    const SearchResult r = run_search(task, d, e, nullptr, o);
+    const SearchResult r = run_search(task, d, e, nullptr, nullptr, o);
     if (r.accepted) ++accepted;
     if (!r.accepted) {
       EXPECT_EQ(candidate_id(r.chosen()), candidate_id(r.start));
@@ -103,7 +103,7 @@ TEST(Search, ResumesAfterACrashToTheSameResult) {
   test::SyntheticObjective whole_obj(d);
   Journal whole_j(fresh_journal("whole"));
   Evaluations whole_e(whole_obj, whole_j);
-  const SearchResult whole = run_search(task, d, whole_e, nullptr, options());
+  const SearchResult whole = run_search(task, d, whole_e, nullptr, nullptr, options());
   // Killed during its 7th model call, then run again with the same journal.
   const std::string path = fresh_journal("killed");
   test::SyntheticObjective first(d);
@@ -111,12 +111,12 @@ TEST(Search, ResumesAfterACrashToTheSameResult) {
   {
     Journal j(path);
     Evaluations e(first, j);
-    EXPECT_THROW(run_search(task, d, e, nullptr, options()), std::runtime_error);
+    EXPECT_THROW(run_search(task, d, e, nullptr, nullptr, options()), std::runtime_error);
   }
   test::SyntheticObjective second(d);
   Journal j(path);
   Evaluations e(second, j);
-  const SearchResult resumed = run_search(task, d, e, nullptr, options());
+  const SearchResult resumed = run_search(task, d, e, nullptr, nullptr, options());
   EXPECT_EQ(candidate_id(resumed.best), candidate_id(whole.best));
   EXPECT_EQ(resumed.accepted, whole.accepted);
   EXPECT_DOUBLE_EQ(resumed.test.gain.value, whole.test.gain.value);

@@ -39,6 +39,12 @@ class Objective {
   // Their scores; called only with examples the journal does not hold.
   virtual std::vector<double> evaluate(const Candidate& c, Split split,
                                        const std::vector<size_t>& indices) = 0;
+  // The mean length in tokens of the prompts of `c` for those examples (what a prompt costs per
+  // call, for the leaderboard); 0 when the objective cannot say. Not a scored evaluation.
+  virtual double mean_prompt_tokens(const Candidate& /*c*/, Split /*split*/,
+                                    const std::vector<size_t>& /*indices*/) {
+    return 0;
+  }
 };
 
 class Evaluations {
@@ -49,6 +55,10 @@ class Evaluations {
   std::vector<double> scores(const Candidate& c, Split split, const std::vector<size_t>& indices);
   // The mean score on the first n examples of `split`.
   double mean(const Candidate& c, Split split, size_t n);
+
+  // Example evaluations made outside scores() (label search's forwards): counted as they are,
+  // and the same in a resumed run, which recomputes them.
+  void charge(Split split, size_t n) { spent_[static_cast<size_t>(split)] += n; }
 
   Objective& objective() { return objective_; }
   Journal& journal() { return journal_; }

@@ -4,9 +4,14 @@
 //                         split, so `ptune eval -t OUT/task.json` scores exactly what was measured
 //   candidate_task.json   the dev winner as a task file, accepted or not (to look at, or to test)
 //   leaderboard.json/.md  every candidate raced: id, origin, what it changes, its search-split
-//                         mean and examples, the dev mean with its 95% CI for finalists
+//                         mean and examples, the dev mean with its 95% CI for finalists, its
+//                         mean prompt length in tokens (what it costs per call)
 //   result.json           the decision: start vs winner on test with the gain's CI and p-values,
 //                         the verdict, the budget spent, proposer counts
+//   splits/               search.jsonl, dev.jsonl, test.jsonl: the examples of each split, one
+//                         {"text", "label" (the gold answer as prompts show it), "source"} per
+//                         line, so another tool can be run on the same splits
+//                         (bench/anchors/dspy_mipro.py)
 //   journal.jsonl         (written while searching: journal.h)
 #pragma once
 

@@ -22,6 +22,7 @@
 
 #include "ptune/model/model.h"
 #include "ptune/search/journal.h"
+#include "ptune/tasks/task.h"
 #include "ptune/tokenizer/tokenizer.h"
 
 namespace ptune::client {
@@ -57,6 +58,8 @@ std::unique_ptr<Proposer> endpoint_proposer(client::OpenAiClient& client, std::s
 struct ShownExample {
   std::string input, output;
 };
+// `ex` as shown: the query fields its template reads, space-joined, and the gold answer's text.
+ShownExample shown_example(const tasks::TaskSpec& task, const tasks::Example& ex);
 
 std::string ape_question(const std::vector<ShownExample>& demos);
 std::string paraphrase_question(const std::string& instruction);

@@ -2,7 +2,8 @@
 //   pool    the task's train split minus the search split: where demos come from
 //   search  a seeded, label-stratified sample of `search_size` train rows, in a seeded shuffled
 //           order (successive halving's minibatches are its prefixes, so each is a random sample)
-//   dev     the task's dev split (a stratified sample of `dev_limit` when given): selection
+//   dev     the task's dev split (a sample of `dev_limit` when given, the one `ptune eval
+//           --split dev --limit N --seed SEED` draws): selection
 //   test    the task's test split (`test_limit` likewise): the acceptance test, used once
 #pragma once
 

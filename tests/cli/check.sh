@@ -25,3 +25,13 @@ check_ge() {  # check_ge NAME VALUE BOUND: VALUE is a number >= BOUND
     printf 'FAIL %s: expected a number >= %s, got %q\n' "$1" "$3" "$2"
   fi
 }
+
+serve_port() {  # serve_port LOG PID: waits (60 s at most) for `ptune serve` PID to log that it
+  # listens, and prints its port (nothing if it exited first)
+  for _ in $(seq 600); do
+    grep -q "listening on" "$1" && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -o '127.0.0.1:[0-9]*' "$1" | head -1 | cut -d: -f2
+}

@@ -78,12 +78,7 @@ check damaged-journal-untouched "" "$(cmp "$TMP/bad.jsonl" "$TMP/bad/journal.jso
 # Instructions proposed by a model behind an OpenAI-compatible endpoint: ptune serve's.
 "$PTUNE" serve --port 0 --model-id smol >"$TMP/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 600); do
-  grep -q "listening on" "$TMP/serve.log" && break
-  kill -0 $SERVER 2>/dev/null || break
-  sleep 0.1
-done
-PORT=$(grep -o '127.0.0.1:[0-9]*' "$TMP/serve.log" | cut -d: -f2)
+PORT=$(serve_port "$TMP/serve.log" $SERVER)
 "$PTUNE" search -t "$ROOT/examples/sentiment/task.json" --budget 200 --search-size 16 \
   --first-rung 8 --vary instruction --proposer-endpoint "http://127.0.0.1:$PORT/v1" \
   --proposer-model smol --progress off --no-record -o "$TMP/endpoint" >"$TMP/endpoint.log" 2>&1

@@ -19,12 +19,7 @@ INTENT="$ROOT/examples/support-intent/task.json"
   --adapter prompt="$PEFT/prompt_tuning" --task smol="$INTENT" >"$TMP/log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 600); do
-  grep -q "listening on" "$TMP/log" && break
-  kill -0 $SERVER 2>/dev/null || break
-  sleep 0.1
-done
-PORT=$(grep -o '127.0.0.1:[0-9]*' "$TMP/log" | cut -d: -f2)
+PORT=$(serve_port "$TMP/log" $SERVER)
 check listening "adapters soft, prompt" "$(cat "$TMP/log")"
 BASE="http://127.0.0.1:$PORT"
 

@@ -5,7 +5,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 
 #include "search_fixture.h"
@@ -17,10 +16,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string temp_journal(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("ptune_journal_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "journal.jsonl").string();
+  return test::fresh_journal("journal_" + name);
 }
 
 TEST(Journal, ScoresAndProposalsSurviveReopening) {

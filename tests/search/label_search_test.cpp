@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
-#include <filesystem>
 #include <map>
 
 #include "ptune/search/model_objective.h"
@@ -109,20 +108,11 @@ class FakeWords : public LabelWords {
   const SearchData& data_;
 };
 
-std::string fresh_journal(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("ptune_label_search_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "journal.jsonl").string();
-}
-
 TEST(LabelSearch, FindsWordsFromNeighboursAndChargesTheBudget) {
-  const tasks::TaskSpec task = test::sentiment_task();
-  const tasks::TaskData data = test::sentiment_data();
-  const SearchData d = make_search_data(task, data, {});
-  test::SyntheticObjective obj(d);
-  Journal j(fresh_journal("finds"));
-  Evaluations e(obj, j);
+  test::SyntheticSearch s("label_finds");
+  const tasks::TaskSpec& task = s.task;
+  const SearchData& d = s.data;
+  Evaluations& e = s.evals;
   FakeWords words(d);
   LabelSearchOptions o;
   o.examples_per_label = 5;
@@ -143,17 +133,12 @@ TEST(LabelSearch, FindsWordsFromNeighboursAndChargesTheBudget) {
 }
 
 TEST(LabelSearch, ItsVerbalizersAreRaced) {
-  const tasks::TaskSpec task = test::sentiment_task();
-  const tasks::TaskData data = test::sentiment_data();
-  const SearchData d = make_search_data(task, data, {});
-  test::SyntheticObjective obj(d);
-  Journal j(fresh_journal("raced"));
-  Evaluations e(obj, j);
-  FakeWords words(d);
+  test::SyntheticSearch s("label_raced");
+  FakeWords words(s.data);
   SearchOptions o;
   o.budget = 1500;
   o.halving.first = 16;
-  const SearchResult r = run_search(task, d, e, nullptr, &words, o);
+  const SearchResult r = run_search(s.task, s.data, s.evals, nullptr, &words, o);
   bool raced = false;
   for (const Entry& entry : r.leaderboard)
     raced = raced || entry.candidate.origin == "verbalizer: label search (indicative)";

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "ptune/search/journal.h"
 #include "ptune/search/objective.h"
 #include "ptune/search/search_data.h"
 #include "ptune/tasks/task.h"
@@ -86,6 +88,31 @@ class SyntheticObjective : public Objective {
 
  private:
   const SearchData& data_;
+};
+
+// The journal path in an emptied folder of its own under the temp directory (test processes
+// run in parallel: name it after the test).
+inline std::string fresh_journal(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ptune_search_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return (dir / "journal.jsonl").string();
+}
+
+// One synthetic search's parts: the task, its splits, the objective, a fresh journal and the
+// Evaluations over them.
+struct SyntheticSearch {
+  explicit SyntheticSearch(const std::string& journal_name)
+      : data(make_search_data(task, rows, {})),
+        objective(data),
+        journal(fresh_journal(journal_name)),
+        evals(objective, journal) {}
+  tasks::TaskSpec task = sentiment_task();
+  tasks::TaskData rows = sentiment_data();
+  SearchData data;
+  SyntheticObjective objective;
+  Journal journal;
+  Evaluations evals;
 };
 
 }  // namespace ptune::search::test

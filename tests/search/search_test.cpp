@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <set>
 
 #include "search_fixture.h"
@@ -13,12 +12,7 @@
 namespace ptune::search {
 namespace {
 
-std::string fresh_journal(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("ptune_search_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "journal.jsonl").string();
-}
+using test::fresh_journal;
 
 SearchOptions options() {
   SearchOptions o;
@@ -52,22 +46,18 @@ TEST(SearchData, SplitsAreDisjointAndCoverTrain) {
 }
 
 TEST(Search, FindsTheBetterPromptAndAcceptsIt) {
-  const tasks::TaskSpec task = test::sentiment_task();
-  const tasks::TaskData data = test::sentiment_data();
-  const SearchData d = make_search_data(task, data, {});
-  test::SyntheticObjective obj(d);
-  Journal j(fresh_journal("finds"));
-  Evaluations e(obj, j);
-  const SearchResult r = run_search(task, d, e, nullptr, nullptr, options());
+  test::SyntheticSearch s("finds");
+  const SearchResult r = run_search(s.task, s.data, s.evals, nullptr, nullptr, options());
   EXPECT_TRUE(r.best.calibration);  // worth +15 points; the start is uncalibrated
   EXPECT_NE(r.best.normalize, tasks::ScoreNormalization::Mean);
   EXPECT_TRUE(r.accepted) << r.verdict;
   EXPECT_GT(r.test.gain.low, 0);
   EXPECT_LT(r.p_value, 0.05);
   EXPECT_EQ(r.test_name, "mcnemar");
-  // The budget holds back the finalists' dev scoring; only the first rung may overrun it.
+  // The budget holds back the finalists' dev scoring, and candidates that would overrun it are
+  // not raced.
   EXPECT_LE(r.spent, options().budget);
-  EXPECT_EQ(r.spent_test, 2 * d.test.size());
+  EXPECT_EQ(r.spent_test, 2 * s.data.test.size());
 }
 
 TEST(Search, RarelyAcceptsWhenNothingIsBetter) {
@@ -80,7 +70,7 @@ TEST(Search, RarelyAcceptsWhenNothingIsBetter) {
   size_t accepted = 0;
   for (uint64_t seed = 0; seed < 20; ++seed) {
     test::SyntheticObjective obj(d);
-    Journal j(fresh_journal("tie" + std::to_string(seed)));
+    Journal j(fresh_journal("tie_" + std::to_string(seed)));
     Evaluations e(obj, j);
     SearchOptions o = options();
     o.seed = seed;
@@ -101,11 +91,11 @@ TEST(Search, ResumesAfterACrashToTheSameResult) {
   const SearchData d = make_search_data(task, data, {});
   // Uninterrupted.
   test::SyntheticObjective whole_obj(d);
-  Journal whole_j(fresh_journal("whole"));
+  Journal whole_j(fresh_journal("resume_whole"));
   Evaluations whole_e(whole_obj, whole_j);
   const SearchResult whole = run_search(task, d, whole_e, nullptr, nullptr, options());
   // Killed during its 7th model call, then run again with the same journal.
-  const std::string path = fresh_journal("killed");
+  const std::string path = fresh_journal("resume_killed");
   test::SyntheticObjective first(d);
   first.fail_after = 6;
   {

@@ -57,9 +57,9 @@ void add_search_options(CLI::App* cmd, SearchCmdOptions* o) {
       ->check(in_range(1, kMaxShots))
       ->capture_default_str();
   cmd->add_option("--search-size", o->splits.search_size,
-                  "Train examples held out as the search split (the rest is the demo pool)")
-      ->check(in_range(2, kMaxCount))
-      ->capture_default_str();
+                  "Train examples held out as the search split (the rest is the demo pool; "
+                  "default 128, or half the train split when that is smaller)")
+      ->check(in_range(2, kMaxCount));
   cmd->add_option("--dev-limit", o->dev_limit,
                   "Dev examples the finalists are compared on (0 = all; default: all, or a "
                   "sample small enough that this takes at most half the budget)")

@@ -65,6 +65,8 @@ json result_json(const SearchResult& r, const std::string& metric) {
   json test = {{"examples", r.test.n},
                {"start", r.test.mean_a},
                {"winner", r.test.mean_b},
+               {"start_ci", ci_json(r.test_start)},
+               {"winner_ci", ci_json(r.test_best)},
                {"gain", ci_json(r.test.gain)},
                {"p_bootstrap", r.test.p_bootstrap},
                {"winner_better", r.test.b_wins},
@@ -153,8 +155,8 @@ std::vector<std::string> write_search_outputs(const std::string& dir, const task
 
 std::string format_search_report(const SearchResult& r, const std::string& metric) {
   std::ostringstream o;
-  o << "test " << metric << " (" << r.test.n << " examples): start " << pct(r.test.mean_a)
-    << ", winner " << pct(r.test.mean_b) << "; gain " << ci_text(r.test.gain) << " points, "
+  o << "test " << metric << " (" << r.test.n << " examples): start " << ci_text(r.test_start)
+    << ", winner " << ci_text(r.test_best) << "; gain " << ci_text(r.test.gain) << " points, "
     << r.test_name << " p = ";
   char p[32];
   std::snprintf(p, sizeof p, "%.4g", r.p_value);

@@ -198,15 +198,13 @@ std::vector<Candidate> Search::instruction_variants() {
 }
 
 // Pool examples the start prompt, zero-shot, answers correctly: demos the model "agrees with"
-// (DSPy's bootstrapped demos). At most 8 per label are scored.
+// (DSPy's bootstrapped demos). At most 8 per label are scored, labels in turn, and no more than
+// a tenth of the budget (at least 16): with 77 labels, 8 each would be 616 evaluations.
 std::vector<size_t> Search::bootstrapped_pool() {
   util::Rng rng(util::mix_seed(o_.seed, 21));
   auto groups = by_label(task_, data_.pool, util::iota_indices(data_.pool.size()));
-  std::vector<size_t> tried;
-  for (auto& [label, v] : groups) {
-    rng.shuffle(v);
-    tried.insert(tried.end(), v.begin(), v.begin() + std::min<size_t>(8, v.size()));
-  }
+  const size_t cap = std::min(8 * groups.size(), std::max<size_t>(16, o_.budget / 10));
+  std::vector<size_t> tried = stratified_demos(groups, cap, rng);
   std::sort(tried.begin(), tried.end());
   Candidate zero = start_;
   zero.demos = {DemoChoice::Kind::Fixed, {}, 0, 0};
@@ -421,6 +419,8 @@ void Search::accept_on_test(SearchResult& r) {
   boot.resamples = o_.bootstrap_resamples;
   boot.seed = o_.seed;
   r.test = eval::compare_paired(a, b, boot);
+  r.test_start = eval::bootstrap_mean(a, boot);
+  r.test_best = eval::bootstrap_mean(b, boot);
   r.test_name = r.test.p_mcnemar ? "mcnemar" : "bootstrap";
   r.p_value = r.test.p_mcnemar ? *r.test.p_mcnemar : r.test.p_bootstrap;
   r.accepted = !r.best_is_start && r.test.gain.value > 0 && r.p_value < o_.alpha;

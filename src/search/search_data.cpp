@@ -1,6 +1,7 @@
 // The search's four splits; contract in include/ptune/search/search_data.h.
 #include "ptune/search/search_data.h"
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -74,15 +75,17 @@ SearchData make_search_data(const tasks::TaskSpec& task, const tasks::TaskData& 
         " test examples; a search needs both (dev selects, test accepts or rejects the winner). "
         "Give data.dev and data.test, or one data.file with data.split fractions");
   }
-  if (data.train.size() < o.search_size + 1) {
+  const size_t search_size =
+      o.search_size ? o.search_size : std::min<size_t>(kDefaultSearchSize, data.train.size() / 2);
+  if (search_size < 2 || data.train.size() < search_size + 1) {
     throw std::invalid_argument("search: the train split has " + std::to_string(data.train.size()) +
-                                " examples; the search split takes " +
-                                std::to_string(o.search_size) +
-                                " and the demo pool needs the rest (--search-size smaller)");
+                                " examples; the search split takes " + std::to_string(search_size) +
+                                " and the demo pool needs the rest (--search-size smaller, or "
+                                "more train examples)");
   }
   const std::string stratify = ranked_task(task) ? task.target_field() : "";
   SearchData d;
-  d.search = tasks::sample_examples(data.train, o.search_size, util::mix_seed(o.seed, 1), stratify);
+  d.search = tasks::sample_examples(data.train, search_size, util::mix_seed(o.seed, 1), stratify);
   util::Rng rng(util::mix_seed(o.seed, 2));
   rng.shuffle(d.search);
   std::set<std::string> taken;

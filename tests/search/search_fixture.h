@@ -103,7 +103,7 @@ inline std::string fresh_journal(const std::string& name) {
 // Evaluations over them.
 struct SyntheticSearch {
   explicit SyntheticSearch(const std::string& journal_name)
-      : data(make_search_data(task, rows, {})),
+      : data(make_search_data(task, rows, {kDefaultSearchSize})),
         objective(data),
         journal(fresh_journal(journal_name)),
         evals(objective, journal) {}

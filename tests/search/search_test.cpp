@@ -40,6 +40,9 @@ TEST(SearchData, SplitsAreDisjointAndCoverTrain) {
   tasks::TaskData twice = data;
   twice.test = twice.dev;
   EXPECT_THROW(make_search_data(task, twice, so), std::invalid_argument);
+  // Without a size: 128, or half of a smaller train split.
+  EXPECT_EQ(make_search_data(task, test::sentiment_data(85, 10, 10), {}).search.size(), 42u);
+  EXPECT_EQ(make_search_data(task, test::sentiment_data(400, 10, 10), {}).search.size(), 128u);
   tasks::TaskData no_dev = data;
   no_dev.dev.clear();
   EXPECT_THROW(make_search_data(task, no_dev, so), std::invalid_argument);
@@ -54,6 +57,11 @@ TEST(Search, FindsTheBetterPromptAndAcceptsIt) {
   EXPECT_GT(r.test.gain.low, 0);
   EXPECT_LT(r.p_value, 0.05);
   EXPECT_EQ(r.test_name, "mcnemar");
+  // Each prompt's own test mean and interval, beside the paired gain.
+  EXPECT_DOUBLE_EQ(r.test_start.value, r.test.mean_a);
+  EXPECT_DOUBLE_EQ(r.test_best.value, r.test.mean_b);
+  EXPECT_LT(r.test_best.low, r.test_best.value);
+  EXPECT_GT(r.test_best.high, r.test_best.value);
   // The budget holds back the finalists' dev scoring, and candidates that would overrun it are
   // not raced.
   EXPECT_LE(r.spent, options().budget);

@@ -70,11 +70,12 @@ struct SearchResult {
   Candidate start, best;           // best: the dev winner
   bool accepted = false;           // best replaces start
   bool best_is_start = false;
-  eval::PairedComparison test;  // best (b) vs start (a) on the test split
-  double p_value = 1;           // the one the decision used
-  std::string test_name;        // "mcnemar" or "bootstrap"
-  std::string verdict;          // one sentence
-  size_t spent = 0;             // example evaluations on pool + search + dev
+  eval::PairedComparison test;                     // best (b) vs start (a) on the test split
+  eval::ConfidenceInterval test_start, test_best;  // each one's test mean with its 95% CI
+  double p_value = 1;                              // the one the decision used
+  std::string test_name;                           // "mcnemar" or "bootstrap"
+  std::string verdict;                             // one sentence
+  size_t spent = 0;                                // example evaluations on pool + search + dev
   size_t spent_test = 0;
   size_t computed = 0, replayed = 0;
   size_t dev_examples = 0;

@@ -16,9 +16,11 @@
 
 namespace ptune::search {
 
+constexpr size_t kDefaultSearchSize = 128;
+
 struct SplitOptions {
-  size_t search_size = 128;
-  size_t dev_limit = 0;  // 0 = all
+  size_t search_size = 0;  // 0: kDefaultSearchSize, or half the train split when that is smaller
+  size_t dev_limit = 0;    // 0 = all
   size_t test_limit = 0;
   uint64_t seed = 0;
 };

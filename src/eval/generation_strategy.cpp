@@ -68,9 +68,11 @@ void generate_all(EvalRun& run, Outcomes& out) {
   size_t done = 0, gen_tokens = 0;
   for (const PrefixGroup& grp : prefix_groups(run)) {
     const std::vector<int32_t>& first = run.ids[grp.members[0]];
-    const PastKV prefix =
-        compute_prefix(run.model, std::vector<int32_t>(first.begin(), first.begin() + grp.prefix),
-                       run.opt.scorer.base);
+    const std::vector<int32_t> head(first.begin(), first.begin() + grp.prefix);
+    PrefixMemo* memo = run.opt.scorer.prefixes;
+    const PastKV prefix = memo && !head.empty()
+                              ? memo->get(run.model, head, run.opt.scorer.base)
+                              : compute_prefix(run.model, head, run.opt.scorer.base);
     for (size_t i : grp.members) {
       g.sampling.seed = run.seed + i;  // per example: the result does not depend on the order
       const std::vector<int32_t> suffix(

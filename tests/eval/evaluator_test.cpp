@@ -224,12 +224,23 @@ TEST(Evaluator, GenerationIsReproducibleAndCached) {
   o.scorer.min_prefix = 2;
   const auto r1 = run_eval(task, d, *tiny().model, tiny().tok, o);
   const auto r2 = run_eval(task, d, *tiny().model, tiny().tok, o);
+  // Prompt heads kept across runs (ptune search's PrefixMemo): the same answers, the heads reused.
+  PrefixMemo memo;
+  o.scorer.prefixes = &memo;
+  run_eval(task, d, *tiny().model, tiny().tok, o);
+  const size_t computed = memo.misses();
+  const auto r4 = run_eval(task, d, *tiny().model, tiny().tok, o);
+  EXPECT_GT(computed, 0u);
+  EXPECT_EQ(memo.misses(), computed);
+  EXPECT_GT(memo.hits(), 0u);
+  o.scorer.prefixes = nullptr;
   o.scorer.prefix_cache = false;
   const auto r3 = run_eval(task, d, *tiny().model, tiny().tok, o);
   ASSERT_EQ(r1.records.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(r1.records[i]["prediction"], r2.records[i]["prediction"]);
     EXPECT_EQ(r1.records[i]["prediction"], r3.records[i]["prediction"]);
+    EXPECT_EQ(r1.records[i]["prediction"], r4.records[i]["prediction"]);
   }
   std::vector<std::string> names;
   for (const auto& m : r1.headline) names.push_back(m.name);

@@ -69,10 +69,8 @@ void generate_all(EvalRun& run, Outcomes& out) {
   for (const PrefixGroup& grp : prefix_groups(run)) {
     const std::vector<int32_t>& first = run.ids[grp.members[0]];
     const std::vector<int32_t> head(first.begin(), first.begin() + grp.prefix);
-    PrefixMemo* memo = run.opt.scorer.prefixes;
-    const PastKV prefix = memo && !head.empty()
-                              ? memo->get(run.model, head, run.opt.scorer.base)
-                              : compute_prefix(run.model, head, run.opt.scorer.base);
+    const PastKV prefix =
+        shared_prefix(run.model, head, run.opt.scorer.base, run.opt.scorer.prefixes);
     for (size_t i : grp.members) {
       g.sampling.seed = run.seed + i;  // per example: the result does not depend on the order
       const std::vector<int32_t> suffix(

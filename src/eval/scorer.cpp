@@ -165,6 +165,13 @@ PastKV PrefixMemo::get(const Model& model, const std::vector<int32_t>& ids, cons
   return kv;
 }
 
+PastKV shared_prefix(const Model& model, const std::vector<int32_t>& ids, const PastKV* base,
+                     PrefixMemo* memo, bool* computed) {
+  if (memo && !ids.empty()) return memo->get(model, ids, base, computed);
+  if (computed) *computed = !ids.empty();
+  return compute_prefix(model, ids, base);
+}
+
 ContinuationScorer::ContinuationScorer(const Model& model, ScorerOptions options)
     : model_(model), opt_(options) {
   if (opt_.batch_size < 1) throw std::invalid_argument("scorer: batch_size must be >= 1");
@@ -220,9 +227,8 @@ std::vector<std::vector<ContinuationScore>> ContinuationScorer::score(
     const int64_t P = static_cast<int64_t>(g.prefix);  // context tokens in the shared prefix
     const std::vector<int32_t> head(contexts[g.members[0]].begin(),
                                     contexts[g.members[0]].begin() + P);
-    bool computed = P > 0;
-    PastKV prefix = opt_.prefixes && P > 0 ? opt_.prefixes->get(model_, head, opt_.base, &computed)
-                                           : compute_prefix(model_, head, opt_.base);
+    bool computed = false;
+    PastKV prefix = shared_prefix(model_, head, opt_.base, opt_.prefixes, &computed);
     const int64_t K = prefix.length();  // cached positions: adapter tokens + P
     if (computed) {
       stats_.prefix_tokens += P;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "ptune/eval/evaluator.h"
 #include "ptune/tasks/splits.h"
 #include "ptune/util/random.h"
 
@@ -14,12 +15,6 @@ namespace {
 
 using tasks::Example;
 using RowId = std::pair<std::string, int64_t>;
-
-std::vector<Example> limited(const std::vector<Example>& v, size_t limit, uint64_t seed,
-                             const std::string& stratify) {
-  if (limit == 0 || limit >= v.size()) return v;
-  return tasks::sample_examples(v, limit, seed, stratify);
-}
 
 // Rows are told apart by file and line; rows built in code (line 0) by their content.
 std::string row_key(const Example& e) {
@@ -95,12 +90,10 @@ SearchData make_search_data(const tasks::TaskSpec& task, const tasks::TaskData& 
     d.pool.push_back(data.train[i]);
     d.pool_rows.push_back(i);
   }
-  // Dev and test samples are the ones `ptune eval --split S --limit N --seed SEED` scores (the
-  // same sampler, seed and strata), so a searched task's numbers can be reproduced.
-  const std::string eval_strata =
-      task.type == tasks::TaskType::Classification ? task.target_field() : "";
-  d.dev = limited(data.dev, o.dev_limit, o.seed, eval_strata);
-  d.test = limited(data.test, o.test_limit, o.seed, eval_strata);
+  // Dev and test samples are the ones `ptune eval --split S --limit N --seed SEED` scores, so a
+  // searched task's numbers can be reproduced.
+  d.dev = eval::eval_examples(task, data, "dev", o.dev_limit, o.seed);
+  d.test = eval::eval_examples(task, data, "test", o.test_limit, o.seed);
   check_disjoint(d);
   return d;
 }

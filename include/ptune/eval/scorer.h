@@ -139,5 +139,9 @@ std::vector<PrefixGroup> group_by_prefix(const std::vector<std::vector<int32_t>>
 // [1, Hkv, A + P, D] per layer. With no ids it returns `base` itself.
 PastKV compute_prefix(const Model& model, const std::vector<int32_t>& ids,
                       const PastKV* base = nullptr);
+// compute_prefix through `memo` when one is given (null: computed here). `computed` says whether
+// the model ran (never for empty ids).
+PastKV shared_prefix(const Model& model, const std::vector<int32_t>& ids, const PastKV* base,
+                     PrefixMemo* memo, bool* computed = nullptr);
 
 }  // namespace ptune::eval

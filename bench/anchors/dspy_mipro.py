@@ -268,13 +268,16 @@ def main():
         def metric(example, pred, trace=None):
             return getattr(pred, "label", None) == example.label
 
+        def test_phase(name, prog):  # test accuracy of `prog`, its time and model calls
+            counter.phase = name + "_test"
+            t0 = time.perf_counter()
+            res[name] = {"test": evaluate(prog, splits["test"], args.threads)}
+            res[name]["seconds"] = time.perf_counter() - t0
+            res[name]["lm_calls"] = counter.calls(counter.phase)
+            res[name]["calls_detail"] = counter.stats.get(counter.phase)
+
         # 1. baseline
-        counter.phase = "baseline_test"
-        t0 = time.perf_counter()
-        res["baseline"] = {"test": evaluate(program, splits["test"], args.threads)}
-        res["baseline"]["seconds"] = time.perf_counter() - t0
-        res["baseline"]["lm_calls"] = counter.calls("baseline_test")
-        res["baseline"]["calls_detail"] = counter.stats.get("baseline_test")
+        test_phase("baseline", program)
         print("baseline test accuracy %.4f (%.1f s)" % (res["baseline"]["test"]["accuracy"] or 0,
                                                       res["baseline"]["seconds"]), file=sys.stderr, flush=True)
 
@@ -336,12 +339,7 @@ def main():
                                  for t, d in sorted(logs.items())]
 
             # 3. compiled
-            counter.phase = "compiled_test"
-            t0 = time.perf_counter()
-            res["compiled"] = {"test": evaluate(compiled, splits["test"], args.threads)}
-            res["compiled"]["seconds"] = time.perf_counter() - t0
-            res["compiled"]["lm_calls"] = counter.calls("compiled_test")
-            res["compiled"]["calls_detail"] = counter.stats.get("compiled_test")
+            test_phase("compiled", compiled)
         res["calls_by_phase"] = counter.stats
     except Exception as e:  # setup or server failure: still write what we have
         res["error"] = {"type": type(e).__name__, "message": str(e)[:2000],
